@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The one commit path of the control thread: persist the running config, then
+ * build and publish the datapath snapshot. A failure leaves the old state. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctrl/config/config.h"
+#include "dataplane/snapshot.h"
+#include "dataplane/worker.h"
+#include "drivers/port.h"
+
+bool sl_dp_busy_poll;
+
+/* Build a snapshot from the port table. With hold_moved, rx queues whose
+ * worker changes since the last publish are left out, and *moved says if
+ * there were any. */
+static struct sl_snapshot *
+build(bool hold_moved, bool *moved)
+{
+	struct sl_snapshot *s = sl_snapshot_alloc(sl_n_workers);
+
+	if (s == NULL)
+		return NULL;
+	s->busy_poll = sl_dp_busy_poll;
+	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
+		const struct sl_port *p = &sl_ports[i];
+
+		if (!p->used)
+			continue;
+		s->ports[p->port_id].active = 1;
+		if (p->xc >= 0 && sl_ports[p->xc].used)
+			s->ports[p->port_id].out_port = sl_ports[p->xc].port_id;
+		for (uint16_t q = 0; q < p->nb_rxq; q++) {
+			int w = p->rxq_worker[q];
+			struct sl_dp_wconf *wc;
+
+			if (w < 0 || (unsigned int)w >= sl_n_workers)
+				continue;
+			if (hold_moved && p->rxq_pub[q] >= 0 && p->rxq_pub[q] != w) {
+				*moved = true;
+				continue;
+			}
+			wc = &s->workers[w];
+			if (wc->n_rxq == SL_MAX_RXQ_PER_WORKER)
+				continue;
+			wc->rxq[wc->n_rxq].port_id = p->port_id;
+			wc->rxq[wc->n_rxq].queue = q;
+			wc->n_rxq++;
+		}
+	}
+	return s;
+}
+
+int
+sl_dp_publish(void)
+{
+	struct sl_snapshot *s;
+	bool moved = false;
+
+	SL_ASSERT_CTRL();
+	/* Phase 1: a queue moving from worker A to B is first taken from A;
+	 * once a grace period proves A stopped polling it, phase 2 gives it to
+	 * B. rx_burst on one queue from two lcores at once is undefined. */
+	s = build(true, &moved);
+	if (s == NULL)
+		return -ENOMEM;
+	if (moved) {
+		sl_snapshot_publish(s);
+		s = build(false, &moved);
+		if (s == NULL)
+			return -ENOMEM;
+	}
+	sl_snapshot_publish(s);
+	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
+		struct sl_port *p = &sl_ports[i];
+
+		for (uint16_t q = 0; q < SL_MAX_RXQ; q++)
+			p->rxq_pub[q] = p->used && q < p->nb_rxq ? p->rxq_worker[q] : -1;
+	}
+	return 0;
+}
+
+int
+sl_dp_commit(char *err)
+{
+	int rc;
+
+	SL_ASSERT_CTRL();
+	rc = sl_config_persist();
+	if (rc < 0) {
+		snprintf(err, SL_ERR_MAX, "cannot persist config to %s: %s", sl_config_path(),
+			strerror(-rc));
+		return rc;
+	}
+	rc = sl_dp_publish();
+	if (rc < 0)
+		snprintf(err, SL_ERR_MAX, "cannot publish datapath snapshot: %s", strerror(-rc));
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The immutable datapath snapshot: ports, their forwarding config and the rx
+ * queue assignment. Built by the control thread, replaced whole through RCU. */
+#ifndef SL_SNAPSHOT_H
+#define SL_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+
+#include "dataplane/sluice.h"
+
+struct sl_dp_port {
+	uint16_t out_port;	/* cross-connect peer (ethdev id) or SL_PORT_NONE */
+	uint8_t active;		/* port may be transmitted to */
+};
+
+struct sl_dp_rxq {
+	uint16_t port_id;
+	uint16_t queue;
+};
+
+struct sl_dp_wconf {
+	uint16_t n_rxq;
+	struct sl_dp_rxq rxq[SL_MAX_RXQ_PER_WORKER];
+};
+
+struct sl_snapshot {
+	uint64_t gen;
+	uint16_t burst;
+	uint8_t busy_poll;
+	unsigned int n_workers;
+	struct sl_dp_port ports[RTE_MAX_ETHPORTS];
+	struct sl_dp_wconf workers[];	/* n_workers entries */
+};
+
+/* The snapshot in force. Workers load it with acquire once per poll loop and
+ * drop the reference at their quiescent-state report. */
+extern struct sl_snapshot *sl_snapshot_cur;
+
+static inline const struct sl_snapshot *
+sl_snapshot_get(void)
+{
+	/* acquire: pairs with the release in sl_snapshot_publish() so the
+	 * snapshot's contents are visible before its pointer. */
+	return __atomic_load_n(&sl_snapshot_cur, __ATOMIC_ACQUIRE);
+}
+
+/* ctrl thread: allocate a zeroed snapshot for n_workers workers. */
+struct sl_snapshot *sl_snapshot_alloc(unsigned int n_workers);
+
+/* ctrl thread: make s current, wait a grace period, free the previous one. */
+void sl_snapshot_publish(struct sl_snapshot *s);
+
+#endif

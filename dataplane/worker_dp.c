@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The worker poll loop: runs on every worker lcore. No allocation, lock,
+ * syscall or log per packet; only the idle back-off sleeps. */
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dataplane/rcu.h"
+#include "dataplane/snapshot.h"
+#include "dataplane/worker.h"
+#include "pipelines/tx/tx_dp.h"
+#include "pipelines/xconnect/xconnect_dp.h"
+
+/* Idle back-off: spin for a while (latency), then pause, then sleep in short
+ * steps while offline from RCU so grace periods never wait on a sleeper. */
+#define IDLE_SPIN_LOOPS 256
+#define IDLE_PAUSE_LOOPS 4096
+#define IDLE_SLEEP_MIN_US 10
+#define IDLE_SLEEP_MAX_US 200
+
+static void
+idle_backoff(struct sl_worker *w, unsigned int *idle, unsigned int *sleep_us)
+{
+	unsigned int n = ++*idle;
+
+	if (n < IDLE_SPIN_LOOPS)
+		return;
+	if (n < IDLE_PAUSE_LOOPS) {
+		rte_pause();
+		return;
+	}
+	rte_rcu_qsbr_thread_offline(sl_rcu, w->id);
+	__atomic_store_n(&w->sleeping, 1, __ATOMIC_RELAXED);
+	usleep(*sleep_us);
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELAXED);
+	rte_rcu_qsbr_thread_online(sl_rcu, w->id);
+	if (*sleep_us < IDLE_SLEEP_MAX_US)
+		*sleep_us *= 2;
+}
+
+static inline unsigned int
+poll_rxq(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_rxq *q)
+{
+	struct rte_mbuf *pkts[SL_BURST_MAX];
+	uint16_t next[SL_BURST_MAX];
+	uint8_t drop[SL_BURST_MAX];
+	uint16_t n;
+
+	n = rte_eth_rx_burst(q->port_id, q->queue, pkts, s->burst);
+	if (n == 0)
+		return 0;
+	sl_xconnect_burst(s, q->port_id, n, next, drop);
+	sl_tx_burst(w, pkts, n, next, drop);
+	return n;
+}
+
+int
+sl_worker_main(void *arg)
+{
+	struct sl_worker *w = arg;
+	unsigned int idle = 0, sleep_us = IDLE_SLEEP_MIN_US;
+	uint64_t t0 = rte_rdtsc();
+
+	rte_rcu_qsbr_thread_register(sl_rcu, w->id);
+	rte_rcu_qsbr_thread_online(sl_rcu, w->id);
+
+	while (!__atomic_load_n(&sl_dp_stop, __ATOMIC_RELAXED)) {
+		const struct sl_snapshot *s = sl_snapshot_get();
+		const struct sl_dp_wconf *wc = &s->workers[w->id];
+		unsigned int got = 0, bursts = 0, busy_poll = s->busy_poll;
+		uint64_t t1;
+
+		for (uint16_t i = 0; i < wc->n_rxq; i++) {
+			unsigned int n = poll_rxq(w, s, &wc->rxq[i]);
+
+			got += n;
+			bursts += n != 0;
+		}
+
+		/* s must not be used past this point: the control thread may
+		 * free it as soon as every worker reported. */
+		rte_rcu_qsbr_quiescent(sl_rcu, w->id);
+
+		t1 = rte_rdtsc();
+		SL_STAT_ADD(w->stats.loops, 1);
+		if (got) {
+			SL_STAT_ADD(w->stats.rx_packets, got);
+			SL_STAT_ADD(w->stats.bursts, bursts);
+			SL_STAT_ADD(w->stats.busy_cycles, t1 - t0);
+			idle = 0;
+			sleep_us = IDLE_SLEEP_MIN_US;
+		} else {
+			if (!busy_poll) {
+				idle_backoff(w, &idle, &sleep_us);
+				t1 = rte_rdtsc();	/* time asleep is idle time */
+			}
+			SL_STAT_ADD(w->stats.idle_cycles, t1 - t0);
+		}
+		t0 = t1;
+	}
+
+	rte_rcu_qsbr_thread_offline(sl_rcu, w->id);
+	rte_rcu_qsbr_thread_unregister(sl_rcu, w->id);
+	return 0;
+}
