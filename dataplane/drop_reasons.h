@@ -5,8 +5,16 @@
 #define SL_DROP_REASONS_H
 
 #define SL_DROP_REASONS(X) \
-	X(NO_OUTPUT, "no-output")	/* port has no cross-connect / nowhere to go */ \
-	X(TX_FULL, "tx-full")		/* egress queue full */
+	X(NO_OUTPUT, "no-output")		/* port neither switched nor cross-connected */ \
+	X(TX_FULL, "tx-full")			/* egress queue full */ \
+	X(TRUNCATED, "truncated")		/* shorter than its Ethernet/802.1Q header */ \
+	X(MTU_EXCEEDED, "mtu-exceeded")		/* larger than the ingress or egress MTU */ \
+	X(VLAN_NOT_ALLOWED, "vlan-not-allowed")	/* tagged VLAN not a member of the port */ \
+	X(UNTAGGED_NOT_ALLOWED, "untagged-no-native")	/* untagged on a trunk without native VLAN */ \
+	X(SAME_PORT, "ingress-port-is-egress")	/* FDB says the destination is behind the ingress port */ \
+	X(FLOOD_OFF, "unknown-unicast-flood-off")	/* unknown unicast in a VLAN with flooding off */ \
+	X(FLOOD_EMPTY, "flood-no-members")	/* no other member port in the VLAN */ \
+	X(NO_MBUF, "no-mbuf")			/* no buffer for a flood copy */
 
 enum sl_drop {
 #define X(e, s) SL_DROP_##e,

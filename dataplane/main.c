@@ -20,6 +20,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
+#include "pipelines/l2/l2.h"
 
 #define EAL_ARGS_MAX 128
 
@@ -300,8 +301,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluiced: no worker lcore: give EAL at least two cores (-l 0-1)\n");
 		goto out_eal;
 	}
-	if (sl_rcu_init(sl_n_workers) < 0 || sl_dp_publish() < 0) {
-		fprintf(stderr, "sluiced: cannot set up RCU/snapshot (hugepages?)\n");
+	if (sl_rcu_init(sl_n_workers) < 0 || sl_l2_init() < 0 || sl_dp_publish() < 0) {
+		fprintf(stderr, "sluiced: cannot set up RCU, FDB or snapshot (hugepages? -m?)\n");
 		goto out_eal;
 	}
 	if (sl_workers_launch() < 0) {
@@ -333,6 +334,7 @@ out_ports:
 	sl_loop_fini();
 out_workers:
 	sl_workers_stop();
+	sl_l2_fini();
 	sl_rcu_fini();
 out_eal:
 	rte_eal_cleanup();

@@ -9,6 +9,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
+#include "pipelines/l2/l2.h"
 
 bool sl_dp_busy_poll;
 
@@ -23,12 +24,14 @@ build(bool hold_moved, bool *moved)
 	if (s == NULL)
 		return NULL;
 	s->busy_poll = sl_dp_busy_poll;
+	sl_l2_snapshot_fill(s);
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
 		const struct sl_port *p = &sl_ports[i];
 
 		if (!p->used)
 			continue;
 		s->ports[p->port_id].active = 1;
+		s->active_mask |= UINT64_C(1) << p->port_id;
 		if (p->xc >= 0 && sl_ports[p->xc].used)
 			s->ports[p->port_id].out_port = sl_ports[p->xc].port_id;
 		for (uint16_t q = 0; q < p->nb_rxq; q++) {
@@ -93,6 +96,11 @@ sl_dp_commit(char *err)
 			strerror(-rc));
 		return rc;
 	}
+	/* While replaying the config, nothing is published line by line: a port
+	 * must not forward with half its config (e.g. in the default VLAN before
+	 * its own VLAN line). The caller publishes once at the end. */
+	if (sl_config_replaying())
+		return 0;
 	rc = sl_dp_publish();
 	if (rc < 0)
 		snprintf(err, SL_ERR_MAX, "cannot publish datapath snapshot: %s", strerror(-rc));

@@ -10,10 +10,30 @@
 
 #include "dataplane/sluice.h"
 
+_Static_assert(RTE_MAX_ETHPORTS <= 64, "VLAN member masks are 64-bit");
+
+enum sl_vlan_mode {
+	SL_VLAN_MODE_NONE = 0,	/* not switched */
+	SL_VLAN_MODE_ACCESS,	/* untagged (or priority-tagged) frames, one VLAN */
+	SL_VLAN_MODE_TRUNK,	/* tagged frames of allowed VLANs, optional native */
+};
+
 struct sl_dp_port {
 	uint16_t out_port;	/* cross-connect peer (ethdev id) or SL_PORT_NONE */
 	uint8_t active;		/* port may be transmitted to */
+	uint8_t mode;		/* enum sl_vlan_mode */
+	uint16_t pvid;		/* access VLAN or trunk native VLAN; 0: none */
+	uint16_t max_len;	/* largest untagged frame: MTU + Ethernet header */
 };
+
+/* Bit i of members/tagged is ethdev port i (RTE_MAX_ETHPORTS <= 64). */
+struct sl_dp_vlan {
+	uint64_t members;
+	uint64_t tagged;	/* members that send this VLAN tagged */
+	uint8_t flood_unknown;	/* flood unknown unicast (default on) */
+};
+
+#define SL_VLAN_COUNT 4096
 
 struct sl_dp_rxq {
 	uint16_t port_id;
@@ -30,7 +50,9 @@ struct sl_snapshot {
 	uint16_t burst;
 	uint8_t busy_poll;
 	unsigned int n_workers;
+	uint64_t active_mask;	/* bit per ethdev port that may be sent to */
 	struct sl_dp_port ports[RTE_MAX_ETHPORTS];
+	struct sl_dp_vlan vlans[SL_VLAN_COUNT];
 	struct sl_dp_wconf workers[];	/* n_workers entries */
 };
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_config.h>
 
 #include "dataplane/drop_reasons.h"
 #include "dataplane/sluice.h"
@@ -20,15 +21,51 @@ struct sl_worker_stats {
 	uint64_t loops;		/* poll-loop iterations, idle ones included */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
+	uint64_t learn_events;	/* learn/move events posted */
+	uint64_t learn_ring_full;	/* events lost to a full ring (not packet drops) */
 	uint64_t drops[SL_DROP_MAX];
+};
+
+#define SL_TXBUF_SIZE 64
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+struct sl_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[SL_TXBUF_SIZE];
+};
+
+/* Per-worker filter in front of the learn ring: a source seen on the same
+ * port this second needs neither an FDB lookup nor an event. */
+#define SL_LEARN_CACHE_SIZE 4096
+struct sl_learn_slot {
+	uint64_t key;
+	uint16_t port;
+	uint16_t pad;
+	uint32_t stamp;		/* sl_now_s when last checked */
 };
 
 struct sl_worker {
 	unsigned int id;	/* 0..n-1: RCU thread id and tx queue on every port */
 	unsigned int lcore;
 	uint8_t sleeping;	/* relaxed; informational */
+	struct rte_mempool *pool;	/* for flood copies */
+	struct rte_ring *learn_ring;	/* learn/move events to the control thread */
 	struct sl_worker_stats stats __rte_cache_aligned;
+	uint64_t tx_pending __rte_cache_aligned;	/* ports with staged packets */
+	uint16_t n_dropped;
+	struct rte_mbuf *dropped[SL_TXBUF_SIZE];
+	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
+	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE];
+	uint64_t vlan_rx[4096];		/* packets per ingress VLAN (single writer) */
+	uint64_t vlan_flood[4096];	/* flooded packets per VLAN */
 } __rte_cache_aligned;
+
+/* Coarse clock in seconds, written by the control thread each tick, read
+ * relaxed by workers for FDB last-seen stamps. */
+extern uint32_t sl_now_s;
 
 extern struct sl_worker sl_workers[SL_MAX_WORKERS];
 extern unsigned int sl_n_workers;

@@ -12,6 +12,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 #include "pipelines/tx/tx_dp.h"
+#include "pipelines/l2/l2_dp.h"
 #include "pipelines/xconnect/xconnect_dp.h"
 
 /* Idle back-off: spin for a while (latency), then pause, then sleep in short
@@ -34,7 +35,7 @@ idle_backoff(struct sl_worker *w, unsigned int *idle, unsigned int *sleep_us)
 	}
 	rte_rcu_qsbr_thread_offline(sl_rcu, w->id);
 	__atomic_store_n(&w->sleeping, 1, __ATOMIC_RELAXED);
-	usleep(*sleep_us);
+	usleep(*sleep_us);	/* lint: idle-only */
 	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELAXED);
 	rte_rcu_qsbr_thread_online(sl_rcu, w->id);
 	if (*sleep_us < IDLE_SLEEP_MAX_US)
@@ -44,16 +45,25 @@ idle_backoff(struct sl_worker *w, unsigned int *idle, unsigned int *sleep_us)
 static inline unsigned int
 poll_rxq(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_rxq *q)
 {
+	const struct sl_dp_port *ip = &s->ports[q->port_id];
 	struct rte_mbuf *pkts[SL_BURST_MAX];
-	uint16_t next[SL_BURST_MAX];
-	uint8_t drop[SL_BURST_MAX];
 	uint16_t n;
 
 	n = rte_eth_rx_burst(q->port_id, q->queue, pkts, s->burst);
 	if (n == 0)
 		return 0;
-	sl_xconnect_burst(s, q->port_id, n, next, drop);
-	sl_tx_burst(w, pkts, n, next, drop);
+	if (ip->out_port != SL_PORT_NONE) {
+		sl_xconnect_burst(w, s, ip->out_port, pkts, n);
+		return n;
+	}
+	if (likely(ip->mode != SL_VLAN_MODE_NONE)) {
+		sl_l2_burst(w, s, q->port_id, pkts, n);
+	} else {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_NO_OUTPUT], n);
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	sl_tx_flush(w);
+	sl_drop_flush(w);
 	return n;
 }
 

@@ -16,6 +16,7 @@
 #include "ctrl/loop/loop.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
+#include "pipelines/l2/l2.h"
 
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -38,17 +39,17 @@ sl_port_by_name(const char *name)
 	return NULL;
 }
 
-static struct sl_port *
-port_by_id(uint16_t pid)
+int
+sl_port_idx_by_id(uint16_t pid)
 {
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
 		if (sl_ports[i].used && sl_ports[i].port_id == pid)
-			return &sl_ports[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
-static struct rte_mempool *
-mbuf_pool(int socket)
+struct rte_mempool *
+sl_port_pool(int socket)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
 
@@ -159,7 +160,7 @@ port_setup(struct sl_port *p, char *err)
 	p->socket = rte_eth_dev_socket_id(pid);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
-	pool = mbuf_pool(p->socket);
+	pool = sl_port_pool(p->socket);
 	if (pool == NULL) {
 		ERR("port %s: no mbuf pool on socket %d (hugepages?)", p->name, p->socket);
 		return -ENOMEM;
@@ -215,7 +216,7 @@ find_port(const char *devargs, uint16_t *out)
 	int found = 0;
 
 	RTE_ETH_FOREACH_MATCHING_DEV(pid, devargs, &it) {
-		if (!found && port_by_id(pid) == NULL) {
+		if (!found && sl_port_idx_by_id(pid) < 0) {
 			*out = pid;
 			found = 1;
 		}
@@ -284,6 +285,7 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 	for (uint16_t q = 0; q < SL_MAX_RXQ; q++)
 		p->rxq_worker[q] = p->rxq_pub[q] = -1;
 	p->used = true;	/* before placement: least_loaded_worker counts it */
+	sl_l2_port_added(p - sl_ports);
 	for (uint16_t q = 0; q < p->nb_rxq; q++)
 		p->rxq_worker[q] = least_loaded_worker();
 	rc = sl_dp_commit(err);
@@ -326,6 +328,7 @@ sl_port_del(struct sl_port *p, char *err)
 			sl_ports[peer].xc = p - sl_ports;
 		return rc;
 	}
+	sl_l2_port_removed(p - sl_ports, p->port_id);
 	port_teardown(p);
 	SL_LOG(INFO, "port %s: removed", p->name);
 	return 0;
@@ -344,8 +347,10 @@ sl_ports_del_all(void)
 	}
 	sl_dp_publish();
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
-		if (was_used[i])
+		if (was_used[i]) {
+			sl_l2_port_removed(i, sl_ports[i].port_id);
 			port_teardown(&sl_ports[i]);
+		}
 }
 
 int
@@ -582,6 +587,8 @@ link_watch(void)
 		if ((link.link_status == RTE_ETH_LINK_UP) != p->link_up) {
 			p->link_up = link.link_status == RTE_ETH_LINK_UP;
 			SL_LOG(INFO, "port %s: link %s", p->name, p->link_up ? "up" : "down");
+			if (!p->link_up)
+				sl_l2_port_link_down(p->port_id);
 		}
 	}
 }

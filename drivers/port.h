@@ -46,6 +46,10 @@ extern struct sl_port sl_ports[SL_MAX_PORTS];
  * message naming the object and the bad value into err (SL_ERR_MAX bytes). */
 extern unsigned int sl_mbufs_per_pool;
 struct sl_port *sl_port_by_name(const char *name);
+/* Index in sl_ports[] of the port on an ethdev id, -1 if none. */
+int sl_port_idx_by_id(uint16_t port_id);
+/* The mbuf pool of a NUMA socket (created on first use). */
+struct rte_mempool *sl_port_pool(int socket);
 int sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o, char *err);
 int sl_port_del(struct sl_port *p, char *err);
 int sl_port_set_mtu(struct sl_port *p, uint16_t mtu, char *err);

@@ -52,19 +52,29 @@ on_signal(struct sl_loop_src *src, uint32_t events)
 static void
 on_timer(struct sl_loop_src *src, uint32_t events)
 {
+	static uint64_t tick;
 	uint64_t ticks;
+	bool second;
 
 	RTE_SET_USED(events);
 	if (read(src->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
+	tick += ticks;
+	second = tick >= 1000 / SL_LOOP_TICK_MS;
+	if (second)
+		tick = 0;
 	for (struct sl_loop_timer *t = timers; t != NULL; t = t->next)
-		t->fn();
+		if (t->poller || second)
+			t->fn();
 }
 
 int
 sl_loop_init(void (*on_reload)(void))
 {
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct itimerspec its = {
+		.it_interval = { 0, SL_LOOP_TICK_MS * 1000000L },
+		.it_value = { 0, SL_LOOP_TICK_MS * 1000000L },
+	};
 	sigset_t set;
 	int rc;
 

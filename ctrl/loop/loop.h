@@ -4,6 +4,7 @@
 #ifndef SL_LOOP_H
 #define SL_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sl_loop_src;
@@ -15,16 +16,23 @@ struct sl_loop_src {
 	sl_loop_cb cb;
 };
 
-/* Periodic work registered by modules (FDB ageing, link state, ...). */
+/* Periodic work registered by modules: timers run once a second (FDB
+ * ageing, link state), pollers every tick of 10 ms (draining learn rings). */
 struct sl_loop_timer {
 	const char *name;
 	void (*fn)(void);
+	bool poller;
 	struct sl_loop_timer *next;
 };
+
+#define SL_LOOP_TICK_MS 10
 
 void sl_loop_timer_register(struct sl_loop_timer *t);
 #define SL_LOOP_TIMER(nm, func) \
 	static struct sl_loop_timer timer_##func = { .name = nm, .fn = func }; \
+	RTE_INIT(timer_reg_##func) { sl_loop_timer_register(&timer_##func); }
+#define SL_LOOP_POLLER(nm, func) \
+	static struct sl_loop_timer timer_##func = { .name = nm, .fn = func, .poller = true }; \
 	RTE_INIT(timer_reg_##func) { sl_loop_timer_register(&timer_##func); }
 
 /* ctrl thread. All return 0 or -errno. */

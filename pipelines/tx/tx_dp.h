@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Transmit stage: sends runs of consecutive packets that share an egress port
- * with one tx_burst each, on the worker's own tx queue (no tx locks). */
+/* Transmit stage: packets are staged per egress port in the worker's own
+ * buffers and sent with one tx_burst per port on the worker's own tx queue
+ * (no tx locks). Whatever a queue does not take is counted and freed. */
 #ifndef SL_TX_DP_H
 #define SL_TX_DP_H
 
@@ -9,38 +10,68 @@
 
 #include "dataplane/worker.h"
 
-/* worker, RCU reader: next[i] is the egress ethdev port of pkts[i], or
- * SL_PORT_NONE with drop[i] holding the reason. Frees what is not sent. */
 static inline void
-sl_tx_burst(struct sl_worker *w, struct rte_mbuf **pkts, uint16_t n, const uint16_t *next,
-	const uint8_t *drop)
+sl_tx_flush_port(struct sl_worker *w, uint16_t port)
 {
-	struct rte_mbuf *dropped[SL_BURST_MAX];
-	uint16_t nd = 0, i = 0, sent_total = 0;
+	struct sl_txbuf *b = &w->tx[port];
+	uint16_t sent;
 
-	while (i < n) {
-		uint16_t port = next[i], j = i + 1, sent;
-
-		if (unlikely(port == SL_PORT_NONE)) {
-			SL_STAT_ADD(w->stats.drops[drop[i]], 1);
-			dropped[nd++] = pkts[i];
-			i++;
-			continue;
-		}
-		while (j < n && next[j] == port)
-			j++;
-		sent = rte_eth_tx_burst(port, w->id, &pkts[i], j - i);
-		sent_total += sent;
-		if (unlikely(sent < j - i)) {
-			SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], j - i - sent);
-			for (uint16_t k = i + sent; k < j; k++)
-				dropped[nd++] = pkts[k];
-		}
-		i = j;
+	sent = rte_eth_tx_burst(port, w->id, b->pkts, b->n);
+	SL_STAT_ADD(w->stats.tx_packets, sent);
+	if (unlikely(sent < b->n)) {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], b->n - sent);
+		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
 	}
-	SL_STAT_ADD(w->stats.tx_packets, sent_total);
-	if (nd)
-		rte_pktmbuf_free_bulk(dropped, nd);
+	b->n = 0;
+}
+
+/* worker: stage m for port; sends at once when the buffer fills. */
+static inline void
+sl_tx_enqueue(struct sl_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct sl_txbuf *b = &w->tx[port];
+
+	b->pkts[b->n++] = m;
+	w->tx_pending |= UINT64_C(1) << port;
+	if (unlikely(b->n == SL_TXBUF_SIZE))
+		sl_tx_flush_port(w, port);
+}
+
+/* worker: send everything staged. */
+static inline void
+sl_tx_flush(struct sl_worker *w)
+{
+	uint64_t pending = w->tx_pending;
+
+	while (pending) {
+		uint16_t port = (uint16_t)__builtin_ctzll(pending);
+
+		pending &= pending - 1;
+		if (w->tx[port].n)
+			sl_tx_flush_port(w, port);
+	}
+	w->tx_pending = 0;
+}
+
+/* worker: drop a packet under a reason; freed in bulk by sl_drop_flush. */
+static inline void
+sl_drop(struct sl_worker *w, struct rte_mbuf *m, enum sl_drop reason)
+{
+	SL_STAT_ADD(w->stats.drops[reason], 1);
+	w->dropped[w->n_dropped++] = m;
+	if (unlikely(w->n_dropped == SL_TXBUF_SIZE)) {
+		rte_pktmbuf_free_bulk(w->dropped, w->n_dropped);
+		w->n_dropped = 0;
+	}
+}
+
+static inline void
+sl_drop_flush(struct sl_worker *w)
+{
+	if (w->n_dropped) {
+		rte_pktmbuf_free_bulk(w->dropped, w->n_dropped);
+		w->n_dropped = 0;
+	}
 }
 
 #endif

@@ -1,27 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Cross-connect stage: every frame received on a port leaves through its
- * configured peer. The patch-panel mode NFV users and benchmarks rely on. */
+ * configured peer, one tx_burst per rx burst. The patch-panel mode NFV users
+ * and benchmarks rely on. */
 #ifndef SL_XCONNECT_DP_H
 #define SL_XCONNECT_DP_H
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/drop_reasons.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 
-/* worker, RCU reader: fill next[]/drop[] for a burst received on in_port. */
+/* worker, RCU reader: send a burst received on in_port to its peer. */
 static inline void
-sl_xconnect_burst(const struct sl_snapshot *s, uint16_t in_port, uint16_t n, uint16_t *next,
-	uint8_t *drop)
+sl_xconnect_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t out,
+	struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t out = s->ports[in_port].out_port;
+	uint16_t sent = 0;
 
-	if (out != SL_PORT_NONE && !s->ports[out].active)
-		out = SL_PORT_NONE;
-	for (uint16_t i = 0; i < n; i++) {
-		next[i] = out;
-		drop[i] = SL_DROP_NO_OUTPUT;
+	if (likely((s->active_mask >> out) & 1))
+		sent = rte_eth_tx_burst(out, w->id, pkts, n);
+	else
+		SL_STAT_ADD(w->stats.drops[SL_DROP_NO_OUTPUT], n);
+	SL_STAT_ADD(w->stats.tx_packets, sent);
+	if (unlikely(sent < n)) {
+		if ((s->active_mask >> out) & 1)
+			SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
 }
 

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* L2 VLAN bridge stage (workers): classify each frame into a VLAN by the
+ * ingress port mode, learn sources through a per-worker filter and the learn
+ * ring, look destinations up in bulk, forward, flood or drop with a reason. */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring_elem.h>
+
+#include "pipelines/l2/l2_dp.h"
+#include "pipelines/tx/tx_dp.h"
+
+#define PREFETCH_AHEAD 4
+/* Frames up to this size are copied whole when flooded; larger ones get a
+ * private header mbuf chained to a clone of the payload (no payload copy). */
+#define FLOOD_COPY_MAX 256
+
+struct meta {
+	uint16_t vid;
+	uint16_t pcp;		/* PCP bits (already shifted, << 13) */
+	uint8_t tagged;		/* frame carries an 802.1Q header now */
+	uint8_t l2_len;
+};
+
+static inline uint32_t
+cache_slot(uint64_t key)
+{
+	return (key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 12);
+}
+
+/* Source check behind the filter: at most once a second per (MAC, port)
+ * per worker. Refreshes last_seen or posts a learn/move event. */
+static void
+learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint16_t in_port,
+	uint32_t now)
+{
+	void *data;
+
+	c->key = key;
+	c->port = in_port;
+	c->stamp = now;
+	if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) >= 0) {
+		struct sl_fdb_entry *e = &sl_fdb_entries[(uintptr_t)data];
+
+		if (__atomic_load_n(&e->port, __ATOMIC_RELAXED) == in_port) {
+			/* One store per entry per second at most (style rule 9). */
+			if (__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now)
+				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	struct sl_learn_ev ev = { .key = key, .port = in_port };
+
+	if (rte_ring_sp_enqueue_elem(w->learn_ring, &ev, sizeof(ev)) == 0)
+		SL_STAT_ADD(w->stats.learn_events, 1);
+	else
+		SL_STAT_ADD(w->stats.learn_ring_full, 1);
+}
+
+static inline void
+learn(struct sl_worker *w, uint64_t key, uint16_t in_port, uint32_t now)
+{
+	struct sl_learn_slot *c = &w->learn_cache[cache_slot(key)];
+
+	if (likely(c->key == key && c->port == in_port && c->stamp == now))
+		return;
+	learn_slow(w, c, key, in_port, now);
+}
+
+/* Make the frame's tagging right for egress port `out` and stage it. */
+static inline void
+egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
+	const struct meta *md)
+{
+	bool want_tag = (s->vlans[md->vid].tagged >> out) & 1;
+	struct rte_ether_hdr *eth;
+	struct rte_vlan_hdr *vh;
+	uint32_t len;
+
+	if (want_tag) {
+		if (!md->tagged) {
+			eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*vh));
+			if (unlikely(eth == NULL)) {
+				sl_drop(w, m, SL_DROP_NO_MBUF);
+				return;
+			}
+			memmove(eth, (char *)eth + sizeof(*vh), 2 * RTE_ETHER_ADDR_LEN);
+			eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+		} else {
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		}
+		vh = (struct rte_vlan_hdr *)(eth + 1);
+		vh->vlan_tci = rte_cpu_to_be_16(md->pcp | md->vid);
+		len = m->pkt_len - sizeof(*vh);
+	} else {
+		if (md->tagged) {
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			memmove((char *)eth + sizeof(*vh), eth, 2 * RTE_ETHER_ADDR_LEN);
+			rte_pktmbuf_adj(m, sizeof(*vh));
+		}
+		len = m->pkt_len;
+	}
+	if (unlikely(len > s->ports[out].max_len)) {
+		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
+		return;
+	}
+	sl_tx_enqueue(w, out, m);
+}
+
+static struct rte_mbuf *
+flood_copy(struct sl_worker *w, struct rte_mbuf *m, uint8_t l2_len)
+{
+	struct rte_mbuf *hdr, *body;
+	char *p;
+
+	if (m->pkt_len <= FLOOD_COPY_MAX)
+		return rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);
+	hdr = rte_pktmbuf_alloc(w->pool);
+	if (hdr == NULL)
+		return NULL;
+	body = rte_pktmbuf_clone(m, w->pool);
+	if (body == NULL)
+		goto err_hdr;
+	rte_pktmbuf_adj(body, l2_len);
+	p = rte_pktmbuf_append(hdr, l2_len);
+	memcpy(p, rte_pktmbuf_mtod(m, char *), l2_len);
+	if (rte_pktmbuf_chain(hdr, body) < 0) {
+		rte_pktmbuf_free(body);
+		goto err_hdr;
+	}
+	return hdr;
+err_hdr:
+	rte_pktmbuf_free(hdr);
+	return NULL;
+}
+
+static void
+flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t in_port,
+	const struct meta *md)
+{
+	uint64_t out = s->vlans[md->vid].members & s->active_mask & ~(UINT64_C(1) << in_port);
+	uint16_t last;
+
+	if (unlikely(out == 0)) {
+		sl_drop(w, m, SL_DROP_FLOOD_EMPTY);
+		return;
+	}
+	SL_STAT_ADD(w->vlan_flood[md->vid], 1);
+	last = 63 - __builtin_clzll(out);
+	out &= ~(UINT64_C(1) << last);
+	/* Copies first, while the original's header is intact; the original
+	 * itself goes to the last member. */
+	while (out) {
+		uint16_t p = __builtin_ctzll(out);
+		struct rte_mbuf *c;
+
+		out &= out - 1;
+		c = flood_copy(w, m, md->l2_len);
+		if (unlikely(c == NULL)) {
+			SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
+			continue;
+		}
+		egress(w, s, c, p, md);
+	}
+	egress(w, s, m, last, md);
+}
+
+/* Classify one frame; returns false (and drops it) if it cannot be bridged. */
+static inline bool
+classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_port *ip,
+	uint16_t in_port, struct rte_mbuf *m, struct meta *md)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint32_t len = m->pkt_len;
+
+	if (unlikely(m->data_len < sizeof(*eth))) {
+		sl_drop(w, m, SL_DROP_TRUNCATED);
+		return false;
+	}
+	md->tagged = 0;
+	md->pcp = 0;
+	md->vid = 0;
+	md->l2_len = sizeof(*eth);
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
+		uint16_t tci;
+
+		if (unlikely(m->data_len < sizeof(*eth) + sizeof(*vh))) {
+			sl_drop(w, m, SL_DROP_TRUNCATED);
+			return false;
+		}
+		tci = rte_be_to_cpu_16(vh->vlan_tci);
+		md->tagged = 1;
+		md->l2_len += sizeof(*vh);
+		md->pcp = tci & 0xe000;
+		md->vid = tci & 0x0fff;
+		len -= sizeof(*vh);
+		if (md->vid != 0 && unlikely(ip->mode != SL_VLAN_MODE_TRUNK ||
+				!((s->vlans[md->vid].members >> in_port) & 1))) {
+			sl_drop(w, m, SL_DROP_VLAN_NOT_ALLOWED);
+			return false;
+		}
+	}
+	/* Untagged and priority-tagged (VID 0) frames take the port VLAN. */
+	if (md->vid == 0) {
+		md->vid = ip->pvid;
+		if (unlikely(md->vid == 0)) {
+			sl_drop(w, m, SL_DROP_UNTAGGED_NOT_ALLOWED);
+			return false;
+		}
+	}
+	if (unlikely(len > ip->max_len)) {
+		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
+		return false;
+	}
+	return true;
+}
+
+void
+sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct sl_dp_port *ip = &s->ports[in_port];
+	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
+	struct rte_mbuf *fwd[SL_BURST_MAX];
+	struct meta md[SL_BURST_MAX];
+	uint64_t keys[SL_BURST_MAX];
+	const void *kp[SL_BURST_MAX];
+	void *data[SL_BURST_MAX];
+	uint64_t hits = 0;
+	uint16_t nf = 0;
+
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eth;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		if (!classify(w, s, ip, in_port, m, &md[nf]))
+			continue;
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		SL_STAT_ADD(w->vlan_rx[md[nf].vid], 1);
+		if (!rte_is_multicast_ether_addr(&eth->src_addr))
+			learn(w, sl_fdb_key(md[nf].vid, &eth->src_addr), in_port, now);
+		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
+		kp[nf] = &keys[nf];
+		fwd[nf++] = m;
+	}
+	if (nf == 0)
+		return;
+	rte_hash_lookup_bulk_data(sl_fdb_hash, kp, nf, &hits, data);
+
+	for (uint16_t i = 0; i < nf; i++) {
+		struct rte_mbuf *m = fwd[i];
+		uint16_t out;
+
+		if (likely((hits >> i) & 1)) {
+			const struct sl_fdb_entry *e = &sl_fdb_entries[(uintptr_t)data[i]];
+
+			out = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
+			if (unlikely(out == in_port)) {
+				sl_drop(w, m, SL_DROP_SAME_PORT);
+				continue;
+			}
+			/* An entry of a port being removed: flood until flushed. */
+			if (likely((s->active_mask >> out) & 1)) {
+				egress(w, s, m, out, &md[i]);
+				continue;
+			}
+		} else if (unlikely(!s->vlans[md[i].vid].flood_unknown) &&
+				!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
+					rte_pktmbuf_mtod(m, void *))) {
+			sl_drop(w, m, SL_DROP_FLOOD_OFF);
+			continue;
+		}
+		flood(w, s, m, in_port, &md[i]);
+	}
+}

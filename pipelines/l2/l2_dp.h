@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* L2 bridge, datapath side: FDB entry layout and key helpers shared by the
+ * worker stage (l2_dp.c) and the control thread (fdb_ctl.c). */
+#ifndef SL_L2_DP_H
+#define SL_L2_DP_H
+
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+
+#include "dataplane/snapshot.h"
+#include "dataplane/worker.h"
+
+#define SL_FDB_F_USED 0x1
+#define SL_FDB_F_STATIC 0x2
+#define SL_FDB_F_DYING 0x4	/* deleted, index waits for a grace period */
+
+/* One FDB entry. Stable storage: the hash maps a key to an index here, so a
+ * move rewrites `port` in place (relaxed) without touching the hash. */
+struct sl_fdb_entry {
+	uint64_t key;
+	uint16_t port;		/* ethdev port; written by ctrl, read relaxed */
+	uint8_t flags;		/* ctrl only */
+	uint8_t pad;
+	uint32_t last_seen;	/* sl_now_s; workers refresh at most once a second */
+};
+
+/* Learn/move event, worker -> control thread. */
+struct sl_learn_ev {
+	uint64_t key;
+	uint16_t port;
+	uint16_t pad[3];
+};
+
+extern struct rte_hash *sl_fdb_hash;
+extern struct sl_fdb_entry *sl_fdb_entries;
+
+/* Key: VLAN in the top 16 bits, the MAC's 6 bytes (wire order) below. */
+static inline uint64_t
+sl_fdb_key(uint16_t vlan, const struct rte_ether_addr *mac)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return k | (uint64_t)vlan << 48;
+}
+
+static inline void
+sl_fdb_key_mac(uint64_t key, struct rte_ether_addr *mac)
+{
+	memcpy(mac->addr_bytes, &key, RTE_ETHER_ADDR_LEN);
+}
+
+static inline uint16_t
+sl_fdb_key_vlan(uint64_t key)
+{
+	return key >> 48;
+}
+
+/* worker, RCU reader: bridge a burst received on in_port (not cross-
+ * connected): VLAN classification, learning, lookup, flooding, tagging.
+ * Packets end up staged for tx or dropped under a reason. */
+void sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
+	struct rte_mbuf **pkts, uint16_t n);
+
+#endif
