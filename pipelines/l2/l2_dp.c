@@ -70,6 +70,9 @@ learn(struct sl_worker *w, uint64_t key, uint16_t in_port, uint32_t now)
 	learn_slow(w, c, key, in_port, now);
 }
 
+/* Marks a source key that must not be learned (multicast source). */
+#define NO_LEARN UINT64_MAX
+
 /* Make the frame's tagging right for egress port `out` and stage it. */
 static inline void
 egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
@@ -227,7 +230,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
 	struct rte_mbuf *fwd[SL_BURST_MAX];
 	struct meta md[SL_BURST_MAX];
-	uint64_t keys[SL_BURST_MAX];
+	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
 	uint64_t hits = 0;
@@ -245,8 +248,12 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			continue;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		SL_STAT_ADD(w->vlan_rx[md[nf].vid], 1);
-		if (!rte_is_multicast_ether_addr(&eth->src_addr))
-			learn(w, sl_fdb_key(md[nf].vid, &eth->src_addr), in_port, now);
+		skeys[nf] = NO_LEARN;
+		if (!rte_is_multicast_ether_addr(&eth->src_addr)) {
+			skeys[nf] = sl_fdb_key(md[nf].vid, &eth->src_addr);
+			/* The filter slot is read after the bulk lookup. */
+			rte_prefetch0(&w->learn_cache[cache_slot(skeys[nf])]);
+		}
 		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
 		kp[nf] = &keys[nf];
 		fwd[nf++] = m;
@@ -258,6 +265,9 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	for (uint16_t i = 0; i < nf; i++) {
 		struct rte_mbuf *m = fwd[i];
 		uint16_t out;
+
+		if (likely(skeys[i] != NO_LEARN))
+			learn(w, skeys[i], in_port, now);
 
 		if (likely((hits >> i) & 1)) {
 			const struct sl_fdb_entry *e = &sl_fdb_entries[(uintptr_t)data[i]];

@@ -41,10 +41,14 @@ extern struct sl_fdb_entry *sl_fdb_entries;
 static inline uint64_t
 sl_fdb_key(uint16_t vlan, const struct rte_ether_addr *mac)
 {
-	uint64_t k = 0;
+	uint32_t lo;
+	uint16_t hi;
 
-	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	return k | (uint64_t)vlan << 48;
+	/* Two loads straight into registers: assembling the key in a stack
+	 * slot cost a store-forwarding stall per packet (measured). */
+	memcpy(&lo, mac->addr_bytes, sizeof(lo));
+	memcpy(&hi, mac->addr_bytes + sizeof(lo), sizeof(hi));
+	return lo | (uint64_t)hi << 32 | (uint64_t)vlan << 48;
 }
 
 static inline void
