@@ -216,9 +216,11 @@ parse_args(struct opts *o, int argc, char **argv)
 			rc = eal_push(o, "sluice");
 	}
 	/* Unlink hugepage files once mapped: nothing is left in /dev/hugepages
-	 * after a stop or a kill -9 (Sluice needs no secondary processes). */
+	 * after a stop or a kill -9 (Sluice needs no secondary processes). EAL
+	 * refuses it with --single-file-segments (needed when Sluice itself is
+	 * a virtio-user frontend); then the files go at the next start. */
 	if (rc == 0 && !eal_has(o, "--no-huge") && !eal_has(o, "--in-memory") &&
-			!eal_has(o, "--huge-unlink"))
+			!eal_has(o, "--huge-unlink") && !eal_has(o, "--single-file-segments"))
 		rc = eal_push(o, "--huge-unlink");
 	/* Command line wins over the start-up file. */
 	if (sock)
@@ -292,7 +294,12 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = rte_eal_init(o.n_eal, o.eal);
+	/* rte_eal_init permutes and rewrites its argv: give it a copy of the
+	 * pointer array so every string we strdup'ed is freed exactly once. */
+	char *eal_argv[EAL_ARGS_MAX];
+
+	memcpy(eal_argv, o.eal, sizeof(eal_argv[0]) * o.n_eal);
+	rc = rte_eal_init(o.n_eal, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "sluiced: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;

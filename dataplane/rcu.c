@@ -83,6 +83,7 @@ sl_snapshot_publish(struct sl_snapshot *s)
 
 	SL_ASSERT_CTRL();
 	s->gen = ++snapshot_gen;
+	rcu_stats.publishes++;
 	/* release: every store that built *s happens-before a worker's acquire
 	 * load of the new pointer. */
 	old = __atomic_exchange_n(&sl_snapshot_cur, s, __ATOMIC_RELEASE);

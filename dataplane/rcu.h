@@ -11,6 +11,7 @@
 extern struct rte_rcu_qsbr *sl_rcu;
 
 struct sl_rcu_stats {
+	uint64_t publishes;	/* datapath snapshots published */
 	uint64_t grace_periods;
 	uint64_t total_cycles;
 	uint64_t max_cycles;

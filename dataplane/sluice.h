@@ -5,7 +5,9 @@
 #define SL_SLUICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_common.h>
 #include <rte_lcore.h>
@@ -31,6 +33,15 @@ extern int sl_logtype;
 #define SL_ASSERT_CTRL() RTE_VERIFY(rte_lcore_id() == rte_get_main_lcore())
 #else
 #define SL_ASSERT_CTRL() do { } while (0)
+/* MAC as Linux tools print it: lower-case, colon-separated. */
+static inline void
+sl_mac_format(char *buf, size_t len, const void *mac)
+{
+	const uint8_t *b = mac;
+
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
 #endif
 
 /* Counters written by one worker and read by the control thread: relaxed

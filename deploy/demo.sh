@@ -15,7 +15,7 @@ CONF=/var/lib/sluice/demo.conf
 PIDFILE=/run/sluice/demo.pid
 LOG=/var/log/sluice-demo.log
 FILE_PREFIX=sluice-demo
-EAL=(-l 0-1 --file-prefix "$FILE_PREFIX")
+EAL=(-l 0-1 --file-prefix "$FILE_PREFIX" --no-pci)
 START_TIMEOUT=20 # seconds to wait for the control socket
 STOP_TIMEOUT=15  # seconds to wait after SIGTERM before SIGKILL
 
@@ -34,7 +34,8 @@ SWITCH_CMDS=(
 	"port xconnect h1 h2"
 )
 
-# Connectivity checks, "FROM-HOST DESTINATION-ADDRESS"; any failure makes the demo fail.
+# Connectivity checks, "FROM-HOST DESTINATION-ADDRESS [ok|blocked]" (default ok: the ping must
+# get replies; blocked: it must not, e.g. across VLANs). Any failed check fails the demo.
 PINGS=(
 	"h1 10.10.0.2"
 )
@@ -155,6 +156,14 @@ build() {
 		meson setup "$BUILD" "$ROOT"
 	fi
 	ninja -C "$BUILD" -j2
+	find_ctl
+}
+
+# meson puts an executable in the build folder of the meson.build that declares it.
+find_ctl() {
+	if [ ! -x "$SLUICECTL" ] && [ -x "$BUILD/tools/sluicectl" ]; then
+		SLUICECTL=$BUILD/tools/sluicectl
+	fi
 }
 
 start_daemon() {
@@ -162,8 +171,9 @@ start_daemon() {
 	mkdir -p "$(dirname "$SOCK")" "$(dirname "$CONF")" "$(dirname "$PIDFILE")" "$(dirname "$LOG")"
 	rm -f "$CONF" "$CONF".* "$SOCK"
 	: >"$LOG"
-	# setsid: the daemon outlives this script and a Ctrl-C in this terminal.
-	setsid "$SLUICED" -s "$SOCK" -c "$CONF" -- "${EAL[@]}" </dev/null >>"$LOG" 2>&1 &
+	# setsid: the daemon outlives this script and a Ctrl-C in this terminal. -f /dev/null:
+	# a production /etc/sluice/sluiced.conf must not add its EAL args or settings to the demo's.
+	setsid "$SLUICED" -f /dev/null -s "$SOCK" -c "$CONF" -- "${EAL[@]}" </dev/null >>"$LOG" 2>&1 &
 	pid=$!
 	echo "$pid" >"$PIDFILE"
 	log "started sluiced (pid $pid), log $LOG"
@@ -204,13 +214,26 @@ configure_switch() {
 }
 
 check_pings() {
-	local row from dst rc=0
+	local row from dst expect rc=0
 	for row in "${PINGS[@]}"; do
-		read -r from dst <<<"$row"
-		log "ping $dst from $from"
-		if ! ip netns exec "$(host_ns "$from")" ping -c 5 -i 0.2 -W 2 "$dst"; then
-			rc=1
-		fi
+		read -r from dst expect <<<"$row"
+		case "${expect:-ok}" in
+		ok)
+			log "ping $dst from $from"
+			if ! ip netns exec "$(host_ns "$from")" ping -c 5 -i 0.2 -W 2 "$dst"; then
+				log "FAILED: no reply from $dst to $from"
+				rc=1
+			fi
+			;;
+		blocked)
+			log "ping $dst from $from (must get no reply)"
+			if ip netns exec "$(host_ns "$from")" ping -c 2 -i 0.2 -W 1 "$dst" >/dev/null; then
+				log "FAILED: $dst answered $from"
+				rc=1
+			fi
+			;;
+		*) die "PINGS row '$row': expected ok or blocked" ;;
+		esac
 	done
 	return "$rc"
 }
@@ -226,7 +249,7 @@ show_state() {
 }
 
 do_start() {
-	local rc=0
+	local rc=0 ctl_rel
 	bash "$ROOT/deploy/setup.sh"
 	build
 	[ -x "$SLUICED" ] || die "$SLUICED was not built"
@@ -238,18 +261,19 @@ do_start() {
 	configure_switch
 	check_pings || rc=$?
 	show_state
+	ctl_rel=${SLUICECTL#"$ROOT"/}
 	cat <<EOF
 
 Sluice demo is running (sluiced pid $(cat "$PIDFILE"), log $LOG).
-  Poke at it:    $SLUICECTL -s $SOCK help
-                 $SLUICECTL -s $SOCK show ports
+  Poke at it:    $ctl_rel -s $SOCK help
+                 $ctl_rel -s $SOCK show ports
                  ip netns exec sl-h1 ping 10.10.0.2
   Stop it:       bash deploy/demo.sh stop
 EOF
 	if [ "$rc" -ne 0 ]; then
-		die "ping FAILED; the demo is left running for a look (log $LOG)"
+		die "connectivity check FAILED; the demo is left running for a look (log $LOG)"
 	fi
-	log "ping OK"
+	log "connectivity checks OK"
 }
 
 do_stop() {
@@ -266,6 +290,7 @@ do_status() {
 		return 3
 	fi
 	log "sluiced running, pid $pid, socket $SOCK"
+	find_ctl
 	ctl show ports
 }
 

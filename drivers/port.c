@@ -188,19 +188,29 @@ port_setup(struct sl_port *p, char *err)
 		ERR("port %s: start: %s", p->name, rte_strerror(-rc));
 		return rc;
 	}
+	p->started = true;
 	if (rte_eth_dev_get_mtu(pid, &p->mtu) < 0)
 		p->mtu = mtu ? mtu : RTE_ETHER_MTU;
 	return 0;
 }
 
 static void
-port_teardown(struct sl_port *p)
+port_stop(struct sl_port *p)
 {
 	int rc;
 
+	if (!p->started)
+		return;
 	rc = rte_eth_dev_stop(p->port_id);
 	if (rc < 0)
 		SL_LOG(WARNING, "port %s: stop: %s", p->name, rte_strerror(-rc));
+	p->started = false;
+}
+
+static void
+port_teardown(struct sl_port *p)
+{
+	port_stop(p);
 	/* rte_dev_remove closes every port of the device and detaches it, so
 	 * the same devargs can be attached again later. */
 	if (p->dev == NULL || rte_dev_remove(p->dev) < 0)
@@ -266,7 +276,14 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 
 	rc = rte_dev_probe(devargs);
 	if (rc < 0 && rc != -EEXIST) {
-		ERR("port %s: cannot attach '%s': %s", name, devargs, rte_strerror(-rc));
+		/* EAL answers an unknown driver or a malformed devargs with
+		 * EINVAL/ENODEV/EFAULT ("Bad address"): say what to check. */
+		if (rc == -EINVAL || rc == -ENODEV || rc == -EFAULT || rc == -ENOTSUP)
+			ERR("port %s: cannot attach '%s': no driver accepted it (check the "
+				"devargs, the device, and that the PMD package is installed)",
+				name, devargs);
+		else
+			ERR("port %s: cannot attach '%s': %s", name, devargs, rte_strerror(-rc));
 		return rc;
 	}
 	/* -EEXIST: probed already (EAL --vdev/-a at start-up): adopt it if no
@@ -364,14 +381,14 @@ sl_port_set_mtu(struct sl_port *p, uint16_t mtu, char *err)
 	 * on every PMD (many refuse MTU changes while started), other ports
 	 * keep forwarding. */
 	port_unpublish(p);
-	rte_eth_dev_stop(p->port_id);
+	port_stop(p);
 	p->opts.mtu = mtu;
 	rc = port_setup(p, err);
 	if (rc < 0) {
 		char err2[SL_ERR_MAX];
 
 		p->opts = old;
-		rte_eth_dev_stop(p->port_id);
+		port_stop(p);
 		if (port_setup(p, err2) < 0)
 			SL_LOG(ERR, "port %s: cannot restore config: %s", p->name, err2);
 		sl_dp_publish();
@@ -511,7 +528,7 @@ sl_port_json(const struct sl_port *p, bool detail)
 	memset(&link, 0, sizeof(link));
 	rte_eth_link_get_nowait(p->port_id, &link);
 	if (rte_eth_macaddr_get(p->port_id, &mac) == 0)
-		rte_ether_format_addr(macs, sizeof(macs), &mac);
+		sl_mac_format(macs, sizeof(macs), &mac);
 	for (uint16_t q = 0; q < p->nb_rxq; q++)
 		json_array_append_new(rxqs, json_pack("{s:i, s:i, s:b}", "queue", q,
 			"worker", p->rxq_worker[q], "pinned", p->rxq_pinned[q]));

@@ -126,10 +126,11 @@ cmd_stats(struct sl_cli_ctx *c, int argc, char **argv)
 		json_decref(pj);
 		json_array_append_new(ports, o);
 	}
-	c->result = json_pack("{s:I, s:I, s:o, s:o, s:{s:I, s:f, s:f}}",
+	c->result = json_pack("{s:I, s:I, s:o, s:o, s:{s:I, s:I, s:f, s:f}}",
 		"rx_packets", (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets,
 		"drops", drops_json(&st), "ports", ports,
-		"rcu", "grace_periods", (json_int_t)rs->grace_periods,
+		"rcu", "publishes", (json_int_t)rs->publishes,
+		"grace_periods", (json_int_t)rs->grace_periods,
 		"max_grace_us", rs->max_cycles * us_per_cycle,
 		"avg_grace_us", rs->grace_periods ?
 			rs->total_cycles * us_per_cycle / rs->grace_periods : 0.0);

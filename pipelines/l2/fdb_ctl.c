@@ -399,7 +399,7 @@ sl_fdb_json(uint16_t vlan, uint16_t port_id, size_t limit)
 				(port_id != SL_PORT_NONE && e->port != port_id))
 			continue;
 		sl_fdb_key_mac(e->key, &mac);
-		rte_ether_format_addr(macs, sizeof(macs), &mac);
+		sl_mac_format(macs, sizeof(macs), &mac);
 		pi = sl_port_idx_by_id(e->port);
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:s, s:I}", "mac", macs,
 			"vlan", sl_fdb_key_vlan(e->key), "port", pi >= 0 ? sl_ports[pi].name : "?",

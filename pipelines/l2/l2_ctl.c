@@ -299,7 +299,7 @@ render_l2(json_t *lines)
 		if (pi < 0)
 			continue;
 		sl_fdb_key_mac(e->key, &mac);
-		rte_ether_format_addr(macs, sizeof(macs), &mac);
+		sl_mac_format(macs, sizeof(macs), &mac);
 		snprintf(buf, sizeof(buf), "fdb add %u %s %s", sl_fdb_key_vlan(e->key), macs,
 			sl_ports[pi].name);
 		json_array_append_new(lines, json_string(buf));
