@@ -33,6 +33,7 @@ struct opts {
 	bool startup_given;
 	bool busy_poll;
 	unsigned int mbufs;
+	unsigned int fdb_entries;
 	/* EAL argv: program name, start-up file words, then command-line words. */
 	char *eal[EAL_ARGS_MAX];
 	int n_eal;
@@ -48,13 +49,14 @@ usage(const char *prog)
 		"                       (default /var/lib/sluice/sluice.conf)\n"
 		"  -f, --startup PATH   start-up file (default /etc/sluice/sluiced.conf if present)\n"
 		"                       lines: eal ARGS... | socket PATH | config PATH |\n"
-		"                              busy-poll on|off | mbufs N\n"
+		"                              busy-poll on|off | mbufs N | fdb-entries N\n"
 		"      --busy-poll      workers never sleep when idle\n"
 		"      --mbufs N        mbufs per NUMA socket pool (default %u)\n"
+		"      --fdb-entries N  FDB capacity (default %u)\n"
 		"      --commands-md    print the command reference (markdown) and exit\n"
 		"  -h, --help\n"
 		"EAL args default to '--file-prefix sluice'. The main lcore runs the control\n"
-		"thread, every other lcore a worker.\n", prog, sl_mbufs_per_pool);
+		"thread, every other lcore a worker.\n", prog, sl_mbufs_per_pool, sl_fdb_max_entries);
 }
 
 static int
@@ -132,6 +134,8 @@ load_startup(struct opts *o)
 			o->busy_poll = strcmp(argv[1], "on") == 0;
 		} else if (argc == 2 && strcmp(argv[0], "mbufs") == 0) {
 			rc = parse_uint("mbufs", argv[1], 1023, 16777215, &o->mbufs);
+		} else if (argc == 2 && strcmp(argv[0], "fdb-entries") == 0) {
+			rc = parse_uint("fdb-entries", argv[1], 1024, 1u << 26, &o->fdb_entries);
 		} else {
 			fprintf(stderr, "sluiced: %s:%zu: unknown or malformed setting '%s'\n",
 				o->startup, lineno, argv[0]);
@@ -153,12 +157,13 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "startup", required_argument, NULL, 'f' },
 		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "mbufs", required_argument, NULL, 'M' },
+		{ "fdb-entries", required_argument, NULL, 'F' },
 		{ "commands-md", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *cfg = NULL;
-	unsigned int mbufs = 0;
+	unsigned int mbufs = 0, fdb = 0;
 	bool busy = false;
 	int ch, rc;
 
@@ -186,6 +191,10 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'M':
 			if (parse_uint("--mbufs", optarg, 1023, 16777215, &mbufs) < 0)
+				return -EINVAL;
+			break;
+		case 'F':
+			if (parse_uint("--fdb-entries", optarg, 1024, 1u << 26, &fdb) < 0)
 				return -EINVAL;
 			break;
 		case 'D':
@@ -231,6 +240,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		o->busy_poll = true;
 	if (mbufs)
 		o->mbufs = mbufs;
+	if (fdb)
+		o->fdb_entries = fdb;
 	return rc;
 }
 
@@ -282,6 +293,8 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : 1;
 	if (o.mbufs)
 		sl_mbufs_per_pool = o.mbufs;
+	if (o.fdb_entries)
+		sl_fdb_max_entries = o.fdb_entries;
 	sl_dp_busy_poll = o.busy_poll;
 	sl_config_set_path(o.config);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 #include <rte_version.h>
 
 #include "ctrl/cli/cli.h"
@@ -218,7 +219,33 @@ cmd_config_save(struct sl_cli_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_memory(struct sl_cli_ctx *c, int argc, char **argv)
+{
+	json_t *heaps = json_array();
+
+	RTE_SET_USED(argv);
+	if (no_args(c, argc, 2, "show memory"))
+		return -EINVAL;
+	for (unsigned int s = 0; s < rte_socket_count(); s++) {
+		struct rte_malloc_socket_stats st;
+		int sock = rte_socket_id_by_idx(s);
+
+		if (rte_malloc_get_socket_stats(sock, &st) < 0)
+			continue;
+		json_array_append_new(heaps, json_pack("{s:i, s:I, s:I, s:I}", "socket", sock,
+			"heap_bytes", (json_int_t)st.heap_totalsz_bytes,
+			"allocated_bytes", (json_int_t)st.heap_allocsz_bytes,
+			"free_bytes", (json_int_t)st.heap_freesz_bytes));
+	}
+	c->result = json_pack("{s:o}", "heaps", heaps);
+	return 0;
+}
+
 static const struct sl_cli_cmd core_cmds[] = {
+	{ "show memory", "show memory",
+		"DPDK heap use per NUMA socket (hugepage memory: FDB, mbufs, rings, snapshots).",
+		cmd_memory },
 	{ "show version", "show version", "Sluice and DPDK versions, workers, uptime.",
 		cmd_version },
 	{ "show workers", "show workers",

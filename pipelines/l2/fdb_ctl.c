@@ -28,6 +28,8 @@ struct sl_fdb_entry *sl_fdb_entries;
 uint32_t sl_fdb_max_entries = SL_FDB_DEFAULT_ENTRIES;
 uint32_t sl_now_s;
 
+static void learn_one(const struct sl_learn_ev *ev);
+
 struct pending {
 	int32_t pos;	/* hash key slot, freed after the grace period */
 	uint32_t idx;	/* entry index, likewise */
@@ -182,6 +184,14 @@ entry_find(uint64_t key)
 	if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) < 0)
 		return NULL;
 	return &sl_fdb_entries[(uintptr_t)data];
+}
+
+void
+sl_fdb_learn(uint64_t key, uint16_t port_id)
+{
+	struct sl_learn_ev ev = { .key = key, .port = port_id };
+
+	learn_one(&ev);
 }
 
 static void

@@ -59,6 +59,9 @@ int sl_fdb_add_static(uint16_t vlan, const struct rte_ether_addr *mac, uint16_t 
 int sl_fdb_del(uint16_t vlan, const struct rte_ether_addr *mac, char *err);
 /* vlan 0 / port SL_PORT_NONE: any. Returns the number of entries removed. */
 unsigned int sl_fdb_flush(uint16_t vlan, uint16_t port_id, bool include_static);
+/* Apply one learn/move event (what draining a learn ring does per event);
+ * key as built by sl_fdb_key(). */
+void sl_fdb_learn(uint64_t key, uint16_t port_id);
 /* Drain workers' learn rings (fast ctrl tick). */
 void sl_fdb_learn_drain(void);
 json_t *sl_fdb_json(uint16_t vlan, uint16_t port_id, size_t limit);
