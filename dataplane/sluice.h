@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <rte_common.h>
+#include <rte_debug.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 
@@ -33,15 +34,6 @@ extern int sl_logtype;
 #define SL_ASSERT_CTRL() RTE_VERIFY(rte_lcore_id() == rte_get_main_lcore())
 #else
 #define SL_ASSERT_CTRL() do { } while (0)
-/* MAC as Linux tools print it: lower-case, colon-separated. */
-static inline void
-sl_mac_format(char *buf, size_t len, const void *mac)
-{
-	const uint8_t *b = mac;
-
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
 #endif
 
 /* Counters written by one worker and read by the control thread: relaxed
@@ -50,5 +42,14 @@ sl_mac_format(char *buf, size_t len, const void *mac)
 	__atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n), \
 		__ATOMIC_RELAXED)
 #define SL_STAT_READ(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* MAC as Linux tools print it: lower-case, colon-separated. */
+static inline void
+sl_mac_format(char *buf, size_t len, const void *mac)
+{
+	const uint8_t *b = mac;
+
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
 
 #endif

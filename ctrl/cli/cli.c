@@ -243,7 +243,9 @@ sl_cli_help_json(void)
 		for (const char *w = cmds[i]->syntax; *w && len < sizeof(cmd) - 1;) {
 			size_t wl = strcspn(w, " ");
 
-			if (!islower((unsigned char)w[0]) || len + wl + 1 >= sizeof(cmd))
+			/* placeholders: NAME, [opt], on|off */
+			if (!islower((unsigned char)w[0]) || memchr(w, '|', wl) != NULL ||
+					len + wl + 1 >= sizeof(cmd))
 				break;
 			len += snprintf(cmd + len, sizeof(cmd) - len, "%s%.*s", len ? " " : "",
 				(int)wl, w);

@@ -144,10 +144,18 @@ client_process(struct client *cl)
 		if (cl->discarding) {
 			cl->discarding = false;
 		} else {
-			if (nl > cl->in && nl[-1] == '\r')
-				nl[-1] = '\0';
-			if (client_reply(cl, sl_cli_reply(cl->in)) < 0)
+			size_t len = nl - cl->in;
+
+			if (len && cl->in[len - 1] == '\r')
+				cl->in[--len] = '\0';
+			/* A NUL inside the line would silently cut it short. */
+			if (memchr(cl->in, '\0', len) != NULL) {
+				if (client_reply(cl, error_reply(
+						"invalid character in command line")) < 0)
+					return;
+			} else if (client_reply(cl, sl_cli_reply(cl->in)) < 0) {
 				return;
+			}
 		}
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;

@@ -170,6 +170,11 @@ sl_config_replay(char *err, size_t errlen)
 			break;
 		}
 		line[len - 1] = '\0';
+		if (strlen(line) != (size_t)len - 1) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", cfg_path, lineno);
+			rc = -EINVAL;
+			break;
+		}
 		rc = sl_cli_exec(&c, line);
 		json_decref(c.result);
 		if (rc == -ENODATA) {
@@ -181,6 +186,12 @@ sl_config_replay(char *err, size_t errlen)
 				c.err[0] ? c.err : strerror(-rc));
 			break;
 		}
+	}
+	if (rc == 0 && ferror(f)) {
+		/* A read error is not an end of file: replaying half a config
+		 * and persisting it later would lose the rest. */
+		rc = -EIO;
+		snprintf(err, errlen, "%s:%zu: read error", cfg_path, lineno + 1);
 	}
 	replaying = false;
 	free(line);
