@@ -256,6 +256,7 @@ reload(void)
 	 * rebuilt from the file; on a bad line the previous config is put back
 	 * (and the file is left as the operator wrote it). */
 	sl_ports_del_all();
+	sl_l2_reset();
 	sl_dp_busy_poll = false;
 	rc = sl_config_replay(err, sizeof(err));
 	if (rc == 0) {
@@ -267,6 +268,7 @@ reload(void)
 
 		SL_LOG(ERR, "reload failed, keeping previous config: %s", err);
 		sl_ports_del_all();
+		sl_l2_reset();
 		sl_dp_busy_poll = false;
 		json_array_foreach(before, i, l) {
 			struct sl_cli_ctx c = { .replay = true };

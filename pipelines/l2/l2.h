@@ -37,6 +37,10 @@ extern uint32_t sl_fdb_max_entries;
 int sl_l2_init(void);
 void sl_l2_fini(void);
 
+/* ctrl thread: back to defaults (VLAN settings, ageing, limits, empty FDB),
+ * for a config reload. Call with every port removed. */
+void sl_l2_reset(void);
+
 /* ctrl thread: port life cycle hooks called by the port module. */
 void sl_l2_port_added(unsigned int idx);
 void sl_l2_port_removed(unsigned int idx, uint16_t port_id);

@@ -95,6 +95,17 @@ sl_vlan_list_format(const uint64_t *bm, char *buf, size_t len)
 }
 
 void
+sl_l2_reset(void)
+{
+	char err[SL_ERR_MAX];
+
+	memset(sl_l2_vlans, 0, sizeof(sl_l2_vlans));
+	sl_l2_set_ageing(SL_AGEING_DEFAULT_S, err);
+	sl_l2_set_global_mac_limit(0, err);
+	sl_fdb_flush(0, SL_PORT_NONE, true);
+}
+
+void
 sl_l2_port_added(unsigned int idx)
 {
 	struct sl_l2_port *lp = &sl_l2_ports[idx];
