@@ -31,8 +31,11 @@ build(bool hold_moved, bool *moved)
 		if (!p->used)
 			continue;
 		s->ports[p->port_id].active = 1;
+		s->ports[p->port_id].tx_multiseg = p->tx_multiseg;
 		s->active_mask |= UINT64_C(1) << p->port_id;
-		if (p->xc >= 0 && sl_ports[p->xc].used)
+		/* Set even while the peer is out of the datapath (MTU change):
+		 * the xconnect stage then drops, it never falls back to bridging. */
+		if (p->xc >= 0)
 			s->ports[p->port_id].out_port = sl_ports[p->xc].port_id;
 		for (uint16_t q = 0; q < p->nb_rxq; q++) {
 			int w = p->rxq_worker[q];

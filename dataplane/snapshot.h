@@ -24,6 +24,7 @@ struct sl_dp_port {
 	uint8_t mode;		/* enum sl_vlan_mode */
 	uint16_t pvid;		/* access VLAN or trunk native VLAN; 0: none */
 	uint16_t max_len;	/* largest untagged frame: MTU + Ethernet header */
+	uint8_t tx_multiseg;	/* takes chained mbufs (header-only flood copies) */
 };
 
 /* Bit i of members/tagged is ethdev port i (RTE_MAX_ETHPORTS <= 64). */

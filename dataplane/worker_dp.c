@@ -19,8 +19,8 @@
  * steps while offline from RCU so grace periods never wait on a sleeper. */
 #define IDLE_SPIN_LOOPS 256
 #define IDLE_PAUSE_LOOPS 4096
-#define IDLE_SLEEP_MIN_US 10
-#define IDLE_SLEEP_MAX_US 200
+#define IDLE_SLEEP_MIN_US 10u
+#define IDLE_SLEEP_MAX_US 200u
 
 static void
 idle_backoff(struct sl_worker *w, unsigned int *idle, unsigned int *sleep_us)
@@ -38,8 +38,7 @@ idle_backoff(struct sl_worker *w, unsigned int *idle, unsigned int *sleep_us)
 	usleep(*sleep_us);	/* lint: idle-only */
 	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELAXED);
 	rte_rcu_qsbr_thread_online(sl_rcu, w->id);
-	if (*sleep_us < IDLE_SLEEP_MAX_US)
-		*sleep_us *= 2;
+	*sleep_us = RTE_MIN(*sleep_us * 2, IDLE_SLEEP_MAX_US);
 }
 
 static inline unsigned int

@@ -2,17 +2,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Sluice demo: namespace hosts on veth pairs, switched by a private sluiced over af_packet.
 # Usage (as root): bash deploy/demo.sh [start|stop|status]   (start is the default; re-runnable)
+# Four hosts share one subnet but sit in two VLANs (h1,h2: 10; h3,h4: 20); x1,x2 are cross-connected.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
 SLUICED=$BUILD/sluiced
-SLUICECTL=$BUILD/sluicectl
+SLUICECTL=$BUILD/tools/sluicectl # meson builds an executable in its meson.build's folder
 
 # Everything below is private to the demo, so it never touches a production sluiced.
 SOCK=/run/sluice/demo.sock
 CONF=/var/lib/sluice/demo.conf
 PIDFILE=/run/sluice/demo.pid
+# What this demo created (hosts, directories), so stop removes exactly that, even after the
+# tables below were edited. Outside /run/sluice, which may be one of the things it created.
+STATE=/run/sluice-demo.state
 LOG=/var/log/sluice-demo.log
 FILE_PREFIX=sluice-demo
 EAL=(-l 0-1 --file-prefix "$FILE_PREFIX" --no-pci)
@@ -20,24 +24,51 @@ START_TIMEOUT=20 # seconds to wait for the control socket
 STOP_TIMEOUT=15  # seconds to wait after SIGTERM before SIGKILL
 
 # ---- Topology -------------------------------------------------------------------------------
-# One row per host: "NAME ADDRESS/PREFIX". Host NAME is network namespace sl-NAME; its eth0 is
-# one end of a veth pair whose root-side end, also called sl-NAME (<= 15 chars), is the
-# af_packet device of sluiced port NAME. To grow the demo, add rows here, the switch commands
-# that use the new ports to SWITCH_CMDS, and the checks to PINGS.
+# One row per host: "NAME ADDRESS/PREFIX [MAC]". Host NAME is network namespace sl-NAME; its eth0
+# (with MAC, if given, so `show fdb` is easy to read) is one end of a veth pair whose root-side
+# end, also called sl-NAME (<= 15 chars), is the af_packet device of sluiced port NAME. A new
+# port is an access port in VLAN 1. To grow the demo, add rows here, the switch commands that
+# use the new ports to SWITCH_CMDS, and the checks to PINGS.
 HOSTS=(
-	"h1 10.10.0.1/24"
-	"h2 10.10.0.2/24"
+	"h1 10.10.0.1/24 02:00:00:00:10:01"
+	"h2 10.10.0.2/24 02:00:00:00:10:02"
+	"h3 10.10.0.3/24 02:00:00:00:20:03"
+	"h4 10.10.0.4/24 02:00:00:00:20:04"
+	"x1 10.20.0.1/24 02:00:00:00:99:01"
+	"x2 10.20.0.2/24 02:00:00:00:99:02"
 )
 
 # sluicectl commands run once every host's port exists (the ports are added from HOSTS).
+# h1-h4 are on one IP subnet, but VLANs 10 and 20 keep them apart: h1 reaches h2 only, h3
+# reaches h4 only. x1 and x2 form a patch cable that bypasses the bridge (a cross-connect
+# takes precedence over bridging); vlan none keeps them out of the bridge's floods too.
 SWITCH_CMDS=(
-	"port xconnect h1 h2"
+	"port set h1 vlan access 10"
+	"port set h2 vlan access 10"
+	"port set h3 vlan access 20"
+	"port set h4 vlan access 20"
+	"port set x1 vlan none"
+	"port set x2 vlan none"
+	"port xconnect x1 x2"
 )
 
 # Connectivity checks, "FROM-HOST DESTINATION-ADDRESS [ok|blocked]" (default ok: the ping must
 # get replies; blocked: it must not, e.g. across VLANs). Any failed check fails the demo.
 PINGS=(
-	"h1 10.10.0.2"
+	"h1 10.10.0.2 ok"
+	"h4 10.10.0.3 ok"
+	"x1 10.20.0.2 ok"
+	"h1 10.10.0.3 blocked"
+	"h2 10.10.0.4 blocked"
+	"h3 10.10.0.1 blocked"
+)
+
+# What the demo prints once the checks ran.
+SHOW_CMDS=(
+	"show vlans"
+	"show fdb"
+	"show ports"
+	"show drops"
 )
 
 # One tx queue per worker: -l 0-1 is one control lcore plus one worker.
@@ -114,10 +145,39 @@ clean_hugepages() {
 	rm -rf "/var/run/dpdk/$FILE_PREFIX"
 }
 
+# ---- What the demo created ------------------------------------------------------------------
+# STATE holds "host NAME" and "dir PATH" lines. A host is recorded before it is created, so an
+# interrupted start is cleaned up too; a directory only when the demo had to create it.
+state_add() {
+	mkdir -p "$(dirname "$STATE")"
+	grep -qxF "$*" "$STATE" 2>/dev/null || echo "$*" >>"$STATE"
+}
+
+state_list() {
+	if [ -r "$STATE" ]; then
+		awk -v k="$1" '$1 == k { print $2 }' "$STATE"
+	fi
+}
+
+state_del() {
+	[ -e "$STATE" ] || return 0
+	grep -vxF "$*" "$STATE" >"$STATE.new" || true
+	mv -f "$STATE.new" "$STATE"
+}
+
+make_dir() {
+	[ -d "$1" ] && return 0
+	state_add dir "$1"
+	mkdir -p "$1"
+}
+
+# Every host of HOSTS, and any recorded host that is no longer in the table.
 topology_down() {
-	local row name addr ns veth
-	for row in "${HOSTS[@]}"; do
-		read -r name addr <<<"$row"
+	local row name ns veth
+	for name in $( (
+		for row in "${HOSTS[@]}"; do echo "${row%% *}"; done
+		state_list host
+	) | sort -u); do
 		ns=$(host_ns "$name")
 		veth=$(host_veth "$name")
 		# Delete the veth first: it takes its peer with it at once, while a namespace's
@@ -128,26 +188,32 @@ topology_down() {
 		if [ -e "/run/netns/$ns" ]; then
 			ip netns del "$ns"
 		fi
+		state_del host "$name"
 	done
 }
 
 topology_up() {
-	local row name addr ns veth
+	local row name addr mac ns veth
 	for row in "${HOSTS[@]}"; do
-		read -r name addr <<<"$row"
+		read -r name addr mac <<<"$row"
 		ns=$(host_ns "$name")
 		veth=$(host_veth "$name")
+		state_add host "$name"
 		ip netns add "$ns"
 		ip link add "$veth" type veth peer name eth0 netns "$ns"
 		# IPv6 off before the links come up, so no router solicitations, MLD or DAD
-		# traffic muddies the counters the demo prints.
+		# traffic muddies the counters and the FDB the demo prints.
 		echo 1 >"/proc/sys/net/ipv6/conf/$veth/disable_ipv6"
 		ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/eth0/disable_ipv6'
+		if [ -n "$mac" ]; then
+			ip -n "$ns" link set dev eth0 address "$mac"
+		fi
 		ip link set dev "$veth" up
 		ip -n "$ns" link set dev lo up
 		ip -n "$ns" addr add "$addr" dev eth0
 		ip -n "$ns" link set dev eth0 up
-		log "host $name: namespace $ns, eth0 $addr <-> $veth"
+		mac=$(ip netns exec "$ns" cat /sys/class/net/eth0/address)
+		log "host $name: namespace $ns, eth0 $addr $mac <-> $veth"
 	done
 }
 
@@ -155,20 +221,15 @@ build() {
 	if [ ! -f "$BUILD/build.ninja" ]; then
 		meson setup "$BUILD" "$ROOT"
 	fi
-	ninja -C "$BUILD" -j2
-	find_ctl
-}
-
-# meson puts an executable in the build folder of the meson.build that declares it.
-find_ctl() {
-	if [ ! -x "$SLUICECTL" ] && [ -x "$BUILD/tools/sluicectl" ]; then
-		SLUICECTL=$BUILD/tools/sluicectl
-	fi
+	# Only what the demo runs: a unit test or benchmark being written must not stop the demo.
+	ninja -C "$BUILD" -j2 "${SLUICED#"$BUILD"/}" "${SLUICECTL#"$BUILD"/}"
 }
 
 start_daemon() {
-	local pid i reported
-	mkdir -p "$(dirname "$SOCK")" "$(dirname "$CONF")" "$(dirname "$PIDFILE")" "$(dirname "$LOG")"
+	local pid i reported d
+	for d in "$(dirname "$SOCK")" "$(dirname "$CONF")" "$(dirname "$PIDFILE")" "$(dirname "$LOG")"; do
+		make_dir "$d"
+	done
 	rm -f "$CONF" "$CONF".* "$SOCK"
 	: >"$LOG"
 	# setsid: the daemon outlives this script and a Ctrl-C in this terminal. -f /dev/null:
@@ -199,17 +260,16 @@ start_daemon() {
 }
 
 configure_switch() {
-	local row name addr cmd i=0
+	local row name cmd cmds=() i=0
 	for row in "${HOSTS[@]}"; do
-		read -r name addr <<<"$row"
-		log "sluicectl port add $name net_af_packet$i,iface=$(host_veth "$name"),qpairs=$QPAIRS"
-		ctl port add "$name" "net_af_packet$i,iface=$(host_veth "$name"),qpairs=$QPAIRS" >/dev/null
+		name=${row%% *}
+		cmds+=("port add $name net_af_packet$i,iface=$(host_veth "$name"),qpairs=$QPAIRS")
 		i=$((i + 1))
 	done
-	for cmd in "${SWITCH_CMDS[@]}"; do
+	for cmd in "${cmds[@]}" "${SWITCH_CMDS[@]}"; do
 		log "sluicectl $cmd"
 		# shellcheck disable=SC2086 # a command line is split into words on purpose
-		ctl $cmd >/dev/null
+		ctl $cmd >/dev/null || die "'sluicectl $cmd' failed (error above, log $LOG); the demo is left running for a look"
 	done
 }
 
@@ -240,7 +300,7 @@ check_pings() {
 
 show_state() {
 	local what
-	for what in "show ports" "show workers" "show stats"; do
+	for what in "${SHOW_CMDS[@]}"; do
 		echo
 		echo "\$ sluicectl -s $SOCK $what"
 		# shellcheck disable=SC2086
@@ -265,9 +325,12 @@ do_start() {
 	cat <<EOF
 
 Sluice demo is running (sluiced pid $(cat "$PIDFILE"), log $LOG).
-  Poke at it:    $ctl_rel -s $SOCK help
-                 $ctl_rel -s $SOCK show ports
-                 ip netns exec sl-h1 ping 10.10.0.2
+  VLAN 10: h1 10.10.0.1, h2 10.10.0.2    VLAN 20: h3 10.10.0.3, h4 10.10.0.4
+  Cross-connected: x1 10.20.0.1 <-> x2 10.20.0.2
+  Poke at it:    ip netns exec sl-h1 ping 10.10.0.2     (same VLAN: replies)
+                 ip netns exec sl-h1 ping 10.10.0.3     (other VLAN: no reply)
+                 $ctl_rel -s $SOCK show fdb
+                 $ctl_rel -s $SOCK help
   Stop it:       bash deploy/demo.sh stop
 EOF
 	if [ "$rc" -ne 0 ]; then
@@ -276,10 +339,19 @@ EOF
 	log "connectivity checks OK"
 }
 
+# Removes everything start created, except the log.
 do_stop() {
+	local d
 	stop_daemon
 	topology_down
-	log "stopped"
+	rm -f "$CONF" "$CONF.tmp"
+	# Directories the demo created, unless something else has put files in them since.
+	for d in $(state_list dir | sort -r); do
+		rmdir "$d" 2>/dev/null || true
+		state_del dir "$d"
+	done
+	rm -f "$STATE"
+	log "stopped (the log stays: $LOG)"
 }
 
 do_status() {
@@ -290,7 +362,8 @@ do_status() {
 		return 3
 	fi
 	log "sluiced running, pid $pid, socket $SOCK"
-	find_ctl
+	ctl show vlans
+	echo
 	ctl show ports
 }
 
@@ -301,7 +374,7 @@ main() {
 	start) do_start ;;
 	stop) do_stop ;;
 	status) do_status ;;
-	-h | --help | help) sed -n '3,4s/^# //p' "${BASH_SOURCE[0]}" ;;
+	-h | --help | help) sed -n '3,5s/^# //p' "${BASH_SOURCE[0]}" ;;
 	*) die "unknown command '$1' (start, stop, status)" ;;
 	esac
 }

@@ -146,6 +146,11 @@ port_setup(struct sl_port *p, char *err)
 		}
 	}
 
+	/* Flood copies of large frames are a private header segment chained
+	 * to the shared payload: ask for multi-segment tx wherever offered. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	p->tx_multiseg = !!(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	rc = rte_eth_dev_configure(pid, p->nb_rxq, p->nb_txq, &conf);
 	if (rc < 0) {
 		ERR("port %s: configure (%u rxq, %u txq): %s", p->name, p->nb_rxq, p->nb_txq,
@@ -324,6 +329,8 @@ err_remove:
 static void
 port_unpublish(struct sl_port *p)
 {
+	if (sl_config_replaying())
+		return;		/* nothing of the replay is published yet */
 	p->used = false;
 	sl_dp_publish();
 	p->used = true;

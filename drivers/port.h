@@ -34,6 +34,7 @@ struct sl_port {
 	int socket;
 	bool link_up;
 	bool started;
+	bool tx_multiseg;	/* driver takes chained mbufs */
 	int xc;				/* cross-connect peer index, -1 none */
 	int16_t rxq_worker[SL_MAX_RXQ];	/* assignment wanted */
 	int16_t rxq_pub[SL_MAX_RXQ];	/* assignment published, -1 none */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control thread's event loop: one epoll over the CLI socket and clients,
- * a signalfd (TERM/INT stop, HUP reload) and a 1 s timerfd. */
+ * a signalfd (TERM/INT stop, HUP reload) and a 10 ms timerfd (pollers each
+ * tick, timers each second). */
 #ifndef SL_LOOP_H
 #define SL_LOOP_H
 

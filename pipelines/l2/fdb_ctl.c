@@ -327,8 +327,10 @@ sl_fdb_add_static(uint16_t vlan, const struct rte_ether_addr *mac, uint16_t port
 
 	SL_ASSERT_CTRL();
 	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac)) {
-		ERR("fdb: static entries take a unicast MAC, not " RTE_ETHER_ADDR_PRT_FMT,
-			RTE_ETHER_ADDR_BYTES(mac));
+		char macs[RTE_ETHER_ADDR_FMT_SIZE];
+
+		sl_mac_format(macs, sizeof(macs), mac);
+		ERR("fdb: static entries take a unicast MAC, not %s", macs);
 		return -EINVAL;
 	}
 	e = entry_find(key);
@@ -355,8 +357,10 @@ sl_fdb_del(uint16_t vlan, const struct rte_ether_addr *mac, char *err)
 	SL_ASSERT_CTRL();
 	e = entry_find(sl_fdb_key(vlan, mac));
 	if (e == NULL) {
-		ERR("fdb: no entry for vlan %u mac " RTE_ETHER_ADDR_PRT_FMT, vlan,
-			RTE_ETHER_ADDR_BYTES(mac));
+		char macs[RTE_ETHER_ADDR_FMT_SIZE];
+
+		sl_mac_format(macs, sizeof(macs), mac);
+		ERR("fdb: no entry for vlan %u mac %s", vlan, macs);
 		return -ENOENT;
 	}
 	entry_del(e - sl_fdb_entries);
@@ -424,12 +428,21 @@ json_t *
 sl_fdb_stats_json(void)
 {
 	uint64_t posted = 0, ring_full = 0;
+	json_t *ports = json_array();
+
+	for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
+		if (sl_ports[i].used)
+			json_array_append_new(ports, json_pack("{s:s, s:I, s:I, s:I}",
+				"port", sl_ports[i].name,
+				"learned", (json_int_t)sl_l2_ports[i].learned,
+				"mac_limit", (json_int_t)sl_l2_ports[i].mac_limit,
+				"mac_limit_hits", (json_int_t)sl_l2_ports[i].mac_limit_hits));
 
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
 		posted += SL_STAT_READ(sl_workers[w].stats.learn_events);
 		ring_full += SL_STAT_READ(sl_workers[w].stats.learn_ring_full);
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"ageing_s", (json_int_t)ageing_s, "mac_limit", (json_int_t)global_limit,
 		"capacity", (json_int_t)sl_fdb_max_entries,
 		"entries", (json_int_t)(n_learned + n_static),
@@ -439,7 +452,7 @@ sl_fdb_stats_json(void)
 		"learn_events", (json_int_t)st.events,
 		"moves", (json_int_t)st.moved, "aged", (json_int_t)st.aged,
 		"mac_limit_hits", (json_int_t)st.limit_hits,
-		"table_full", (json_int_t)st.table_full);
+		"table_full", (json_int_t)st.table_full, "ports", ports);
 }
 
 uint32_t

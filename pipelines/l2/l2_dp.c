@@ -20,7 +20,7 @@
 
 struct meta {
 	uint16_t vid;
-	uint16_t pcp;		/* PCP bits (already shifted, << 13) */
+	uint16_t pcp;		/* PCP and DEI bits, in place (mask 0xf000) */
 	uint8_t tagged;		/* frame carries an 802.1Q header now */
 	uint8_t l2_len;
 };
@@ -114,12 +114,12 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 }
 
 static struct rte_mbuf *
-flood_copy(struct sl_worker *w, struct rte_mbuf *m, uint8_t l2_len)
+flood_copy(struct sl_worker *w, struct rte_mbuf *m, uint8_t l2_len, bool multiseg)
 {
 	struct rte_mbuf *hdr, *body;
 	char *p;
 
-	if (m->pkt_len <= FLOOD_COPY_MAX)
+	if (m->pkt_len <= FLOOD_COPY_MAX || !multiseg)
 		return rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);
 	hdr = rte_pktmbuf_alloc(w->pool);
 	if (hdr == NULL)
@@ -161,7 +161,7 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 		struct rte_mbuf *c;
 
 		out &= out - 1;
-		c = flood_copy(w, m, md->l2_len);
+		c = flood_copy(w, m, md->l2_len, s->ports[p].tx_multiseg);
 		if (unlikely(c == NULL)) {
 			SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
 			continue;
@@ -198,7 +198,7 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_po
 		tci = rte_be_to_cpu_16(vh->vlan_tci);
 		md->tagged = 1;
 		md->l2_len += sizeof(*vh);
-		md->pcp = tci & 0xe000;
+		md->pcp = tci & 0xf000;	/* PCP and DEI travel with the frame */
 		md->vid = tci & 0x0fff;
 		len -= sizeof(*vh);
 		if (md->vid != 0 && unlikely(ip->mode != SL_VLAN_MODE_TRUNK ||
