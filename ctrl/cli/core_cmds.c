@@ -37,9 +37,10 @@ cmd_version(struct sl_cli_ctx *c, int argc, char **argv)
 	RTE_SET_USED(argv);
 	if (no_args(c, argc, 2, "show version"))
 		return -EINVAL;
-	c->result = json_pack("{s:s, s:s, s:i, s:I, s:i}", "version", SL_VERSION,
+	c->result = json_pack("{s:s, s:s, s:i, s:I, s:i, s:I}", "version", SL_VERSION,
 		"dpdk", rte_version(), "workers", sl_n_workers,
-		"uptime_s", (json_int_t)(time(NULL) - start_time), "pid", (int)getpid());
+		"uptime_s", (json_int_t)(time(NULL) - start_time), "pid", (int)getpid(),
+		"tsc_hz", (json_int_t)rte_get_tsc_hz());
 	return 0;
 }
 
@@ -246,7 +247,7 @@ static const struct sl_cli_cmd core_cmds[] = {
 	{ "show memory", "show memory",
 		"DPDK heap use per NUMA socket (hugepage memory: FDB, mbufs, rings, snapshots).",
 		cmd_memory },
-	{ "show version", "show version", "Sluice and DPDK versions, workers, uptime.",
+	{ "show version", "show version", "Sluice and DPDK versions, workers, uptime, pid, TSC rate.",
 		cmd_version },
 	{ "show workers", "show workers",
 		"Per worker: lcore, rx queues polled, packets, bursts, busy/idle cycles, "
