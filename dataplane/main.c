@@ -257,26 +257,17 @@ reload(void)
 	 * (and the file is left as the operator wrote it). */
 	sl_ports_del_all();
 	sl_l2_reset();
-	sl_dp_busy_poll = false;
+	sl_dp_busy_poll = -1;
 	rc = sl_config_replay(err, sizeof(err));
 	if (rc == 0) {
 		sl_dp_publish();
 		SL_LOG(NOTICE, "reloaded %s", sl_config_path());
 	} else {
-		size_t i;
-		json_t *l;
-
 		SL_LOG(ERR, "reload failed, keeping previous config: %s", err);
 		sl_ports_del_all();
 		sl_l2_reset();
-		sl_dp_busy_poll = false;
-		json_array_foreach(before, i, l) {
-			struct sl_cli_ctx c = { .replay = true };
-
-			if (sl_cli_exec(&c, json_string_value(l)) < 0)
-				SL_LOG(ERR, "restore '%s': %s", json_string_value(l), c.err);
-			json_decref(c.result);
-		}
+		sl_dp_busy_poll = -1;
+		sl_config_apply_lines(before);
 		sl_dp_publish();
 	}
 	json_decref(before);
@@ -297,7 +288,7 @@ main(int argc, char **argv)
 		sl_mbufs_per_pool = o.mbufs;
 	if (o.fdb_entries)
 		sl_fdb_max_entries = o.fdb_entries;
-	sl_dp_busy_poll = o.busy_poll;
+	sl_dp_busy_poll_default = o.busy_poll;
 	sl_config_set_path(o.config);
 
 	/* Block the signals the control loop takes through its signalfd before

@@ -11,7 +11,8 @@
 #include "drivers/port.h"
 #include "pipelines/l2/l2.h"
 
-bool sl_dp_busy_poll;
+int8_t sl_dp_busy_poll = -1;
+bool sl_dp_busy_poll_default;
 
 /* Build a snapshot from the port table. With hold_moved, rx queues whose
  * worker changes since the last publish are left out, and *moved says if
@@ -23,7 +24,7 @@ build(bool hold_moved, bool *moved)
 
 	if (s == NULL)
 		return NULL;
-	s->busy_poll = sl_dp_busy_poll;
+	s->busy_poll = sl_dp_busy_poll >= 0 ? sl_dp_busy_poll : sl_dp_busy_poll_default;
 	sl_l2_snapshot_fill(s);
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
 		const struct sl_port *p = &sl_ports[i];

@@ -15,7 +15,7 @@
 #include <rte_log.h>
 
 #define SL_MAX_WORKERS 64
-#define SL_MAX_PORTS 64
+#define SL_MAX_PORTS RTE_MAX_ETHPORTS	/* ethdev's own limit (32 in Debian) */
 #define SL_MAX_RXQ 64		/* rx queues per port */
 #define SL_MAX_RXQ_PER_WORKER 256
 #define SL_BURST_DEFAULT 32

@@ -251,6 +251,11 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 		ERR("invalid port name '%s' (1-31 of A-Z a-z 0-9 _ . : -)", name);
 		return -EINVAL;
 	}
+	/* "del" would make "port xconnect del X" ambiguous on replay. */
+	if (strcmp(name, "del") == 0) {
+		ERR("invalid port name '%s': reserved word", name);
+		return -EINVAL;
+	}
 	if (sl_port_by_name(name) != NULL) {
 		ERR("port %s: already exists", name);
 		return -EEXIST;
@@ -295,7 +300,8 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 	 * port of ours uses it. */
 	if (find_port(devargs, &p->port_id) < 0) {
 		ERR("port %s: '%s' %s", name, devargs, rc == -EEXIST ?
-			"is already in use by another port" : "created no ethdev port");
+			"is already in use by another port" :
+			"created no free ethdev port (already used by another port?)");
 		return -EEXIST;
 	}
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)

@@ -69,7 +69,9 @@ json_t *sl_port_json(const struct sl_port *p, bool detail);
 int sl_dp_commit(char *err);
 int sl_dp_publish(void);
 
-/* Datapath knobs (`set busy-poll`). */
-extern bool sl_dp_busy_poll;
+/* Datapath knobs: `set busy-poll` (-1: not set, 0 off, 1 on; persisted)
+ * over the start-up default (--busy-poll; not persisted). */
+extern int8_t sl_dp_busy_poll;
+extern bool sl_dp_busy_poll_default;
 
 #endif

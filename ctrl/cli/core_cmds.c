@@ -170,7 +170,7 @@ cmd_stats_clear(struct sl_cli_ctx *c, int argc, char **argv)
 static int
 cmd_busy_poll(struct sl_cli_ctx *c, int argc, char **argv)
 {
-	bool old = sl_dp_busy_poll;
+	int8_t old = sl_dp_busy_poll;
 	int rc;
 
 	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
@@ -185,8 +185,11 @@ cmd_busy_poll(struct sl_cli_ctx *c, int argc, char **argv)
 static void
 render_globals(json_t *lines)
 {
-	if (sl_dp_busy_poll)
+	/* "off" is worth a line only against a start-up default of on. */
+	if (sl_dp_busy_poll == 1)
 		json_array_append_new(lines, json_string("set busy-poll on"));
+	else if (sl_dp_busy_poll == 0 && sl_dp_busy_poll_default)
+		json_array_append_new(lines, json_string("set busy-poll off"));
 }
 SL_CONFIG_SECTION("globals", 0, render_globals)
 

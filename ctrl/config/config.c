@@ -138,6 +138,27 @@ err_unlink:
 	return rc;
 }
 
+unsigned int
+sl_config_apply_lines(json_t *lines)
+{
+	unsigned int failed = 0;
+	json_t *l;
+	size_t i;
+
+	replaying = true;
+	json_array_foreach(lines, i, l) {
+		struct sl_cli_ctx c = { .replay = true };
+
+		if (sl_cli_exec(&c, json_string_value(l)) < 0 && c.err[0]) {
+			SL_LOG(ERR, "config line '%s': %s", json_string_value(l), c.err);
+			failed++;
+		}
+		json_decref(c.result);
+	}
+	replaying = false;
+	return failed;
+}
+
 int
 sl_config_replay(char *err, size_t errlen)
 {

@@ -35,5 +35,8 @@ int sl_config_persist(void);
  * and err names FILE:LINE and the reason. */
 int sl_config_replay(char *err, size_t errlen);
 bool sl_config_replaying(void);
+/* Run config lines (a JSON array of strings) as a replay: nothing persisted
+ * or published per line. Returns the number of lines that failed. */
+unsigned int sl_config_apply_lines(json_t *lines);
 
 #endif
