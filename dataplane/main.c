@@ -326,6 +326,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluiced: cannot set up the control loop: %s\n", strerror(errno));
 		goto out_workers;
 	}
+	if (sl_port_events_init() < 0) {
+		fprintf(stderr, "sluiced: cannot set up port events\n");
+		goto out_workers;
+	}
 	rc = sl_config_replay(err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sluiced: %s\n", err);

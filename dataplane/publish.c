@@ -31,9 +31,11 @@ build(bool hold_moved, bool *moved)
 
 		if (!p->used)
 			continue;
-		s->ports[p->port_id].active = 1;
+		s->ports[p->port_id].active = p->link_up;
 		s->ports[p->port_id].tx_multiseg = p->tx_multiseg;
-		s->active_mask |= UINT64_C(1) << p->port_id;
+		s->ports[p->port_id].txq_off = p->txq_off;
+		if (p->link_up)
+			s->active_mask |= UINT64_C(1) << p->port_id;
 		/* Set even while the peer is out of the datapath (MTU change):
 		 * the xconnect stage then drops, it never falls back to bridging. */
 		if (p->xc >= 0)
@@ -42,7 +44,8 @@ build(bool hold_moved, bool *moved)
 			int w = p->rxq_worker[q];
 			struct sl_dp_wconf *wc;
 
-			if (w < 0 || (unsigned int)w >= sl_n_workers)
+			/* Disabled by the peer (vhost vring): not polled. */
+			if (w < 0 || (unsigned int)w >= sl_n_workers || p->rxq_off[q])
 				continue;
 			if (hold_moved && p->rxq_pub[q] >= 0 && p->rxq_pub[q] != w) {
 				*moved = true;

@@ -20,11 +20,12 @@ enum sl_vlan_mode {
 
 struct sl_dp_port {
 	uint16_t out_port;	/* cross-connect peer (ethdev id) or SL_PORT_NONE */
-	uint8_t active;		/* port may be transmitted to */
+	uint8_t active;		/* port may be transmitted to (in use, link up) */
 	uint8_t mode;		/* enum sl_vlan_mode */
 	uint16_t pvid;		/* access VLAN or trunk native VLAN; 0: none */
 	uint16_t max_len;	/* largest untagged frame: MTU + Ethernet header */
 	uint8_t tx_multiseg;	/* takes chained mbufs (header-only flood copies) */
+	uint64_t txq_off;	/* bit per tx queue (= worker) disabled by the peer */
 };
 
 /* Bit i of members/tagged is ethdev port i (RTE_MAX_ETHPORTS <= 64). */

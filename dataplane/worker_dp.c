@@ -61,7 +61,7 @@ poll_rxq(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_rx
 		SL_STAT_ADD(w->stats.drops[SL_DROP_NO_OUTPUT], n);
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
-	sl_tx_flush(w);
+	sl_tx_flush(w, s);
 	sl_drop_flush(w);
 	return n;
 }

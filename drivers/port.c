@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -16,6 +19,7 @@
 #include "ctrl/loop/loop.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
+#include "drivers/vhost.h"
 #include "pipelines/l2/l2.h"
 
 #define NB_RXD 1024
@@ -103,7 +107,7 @@ port_setup(struct sl_port *p, char *err)
 		ERR("port %s: cannot get device info: %s", p->name, rte_strerror(-rc));
 		return rc;
 	}
-	p->nb_rxq = p->opts.rxq ? p->opts.rxq : 1;
+	p->nb_rxq = p->opts.rxq ? p->opts.rxq : p->opts.vhost_queues ? p->opts.vhost_queues : 1;
 	p->nb_txq = p->opts.txq ? p->opts.txq : sl_n_workers;
 	if (p->nb_txq < sl_n_workers) {
 		ERR("port %s: txq %u is fewer than the %u workers (each worker needs its own tx queue)",
@@ -119,6 +123,10 @@ port_setup(struct sl_port *p, char *err)
 	}
 
 	memset(&conf, 0, sizeof(conf));
+	/* Link changes as events where the driver raises them (vhost: guest
+	 * connects and goes away); the 1 s link watch covers the rest. */
+	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
+		conf.intr_conf.lsc = 1;
 	if (p->nb_rxq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
@@ -135,12 +143,16 @@ port_setup(struct sl_port *p, char *err)
 		/* Frames larger than one mbuf need scattered rx. */
 		if (mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 8 >
 				RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM) {
-			if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+			/* net_vhost chains mbufs for large guest frames on its
+			 * own, without advertising the offload. */
+			if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) &&
+					!p->opts.vhost) {
 				ERR("port %s: mtu %u needs scattered rx, which driver %s lacks",
 					p->name, mtu, info.driver_name);
 				return -ENOTSUP;
 			}
-			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+			if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+				conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 			if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 				conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		}
@@ -260,7 +272,7 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 		ERR("port %s: already exists", name);
 		return -EEXIST;
 	}
-	if (devargs[0] == '\0' || strlen(devargs) >= SL_DEVARGS_MAX) {
+	if (!o->vhost && (devargs[0] == '\0' || strlen(devargs) >= SL_DEVARGS_MAX)) {
 		ERR("port %s: devargs empty or longer than %d bytes", name, SL_DEVARGS_MAX - 1);
 		return -EINVAL;
 	}
@@ -283,6 +295,12 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 	snprintf(p->devargs, sizeof(p->devargs), "%s", devargs);
 	p->opts = *o;
 	p->xc = -1;
+	if (o->vhost) {
+		rc = sl_vhost_devargs(p, err);
+		if (rc < 0)
+			return rc;
+		devargs = p->devargs;
+	}
 
 	rc = rte_dev_probe(devargs);
 	if (rc < 0 && rc != -EEXIST) {
@@ -312,6 +330,12 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 		goto err_remove;
 	for (uint16_t q = 0; q < SL_MAX_RXQ; q++)
 		p->rxq_worker[q] = p->rxq_pub[q] = -1;
+	{
+		struct rte_eth_link link;
+
+		if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
+			p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	}
 	p->used = true;	/* before placement: least_loaded_worker counts it */
 	sl_l2_port_added(p - sl_ports);
 	for (uint16_t q = 0; q < p->nb_rxq; q++)
@@ -554,6 +578,8 @@ sl_port_json(const struct sl_port *p, bool detail)
 		"mtu", p->mtu, "rxq", p->nb_rxq, "txq", p->nb_txq, "socket", p->socket,
 		"xconnect", p->xc >= 0 ? json_string(sl_ports[p->xc].name) : json_null(),
 		"rx_queues", rxqs, "stats", port_stats_json(p->port_id));
+	if (o != NULL && p->opts.vhost)
+		json_object_set_new(o, "vhost", sl_vhost_json(p));
 	if (detail && o != NULL)
 		json_object_set_new(o, "xstats", port_xstats_json(p->port_id));
 	return o;
@@ -571,7 +597,15 @@ render_ports(json_t *lines)
 
 		if (!p->used)
 			continue;
-		n = snprintf(buf, sizeof(buf), "port add %s %s", p->name, p->devargs);
+		if (p->opts.vhost) {
+			n = snprintf(buf, sizeof(buf), "port add %s vhost-user %s %s", p->name,
+				p->opts.vhost_client ? "client" : "server", p->opts.vhost_path);
+			if (p->opts.vhost_queues)
+				n += snprintf(buf + n, sizeof(buf) - n, " queues %u",
+					p->opts.vhost_queues);
+		} else {
+			n = snprintf(buf, sizeof(buf), "port add %s %s", p->name, p->devargs);
+		}
 		if (p->opts.rxq)
 			n += snprintf(buf + n, sizeof(buf) - n, " rxq %u", p->opts.rxq);
 		if (p->opts.txq)
@@ -604,22 +638,94 @@ render_ports(json_t *lines)
 }
 SL_CONFIG_SECTION("ports", 10, render_ports)
 
-/* Link state changes are logged once per change, from the 1 s timer. */
+/* Returns true if the link changed. A port whose link is down is not sent
+ * to (left out of the snapshot's active mask) and loses its learned MACs. */
+static bool
+link_refresh(struct sl_port *p)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(p->port_id, &link) < 0 ||
+			(link.link_status == RTE_ETH_LINK_UP) == p->link_up)
+		return false;
+	p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	SL_LOG(INFO, "port %s: link %s", p->name, p->link_up ? "up" : "down");
+	if (!p->link_up)
+		sl_l2_port_link_down(p->port_id);
+	return true;
+}
+
+/* The 1 s link watch, for drivers that raise no link events. */
 static void
 link_watch(void)
 {
-	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
-		struct sl_port *p = &sl_ports[i];
-		struct rte_eth_link link;
+	bool changed = false;
 
-		if (!p->used || rte_eth_link_get_nowait(p->port_id, &link) < 0)
-			continue;
-		if ((link.link_status == RTE_ETH_LINK_UP) != p->link_up) {
-			p->link_up = link.link_status == RTE_ETH_LINK_UP;
-			SL_LOG(INFO, "port %s: link %s", p->name, p->link_up ? "up" : "down");
-			if (!p->link_up)
-				sl_l2_port_link_down(p->port_id);
-		}
-	}
+	for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
+		if (sl_ports[i].used)
+			changed |= link_refresh(&sl_ports[i]);
+	if (changed)
+		sl_dp_publish();
 }
 SL_LOOP_TIMER("link-watch", link_watch)
+
+/* Events from the EAL interrupt thread: it only flags the port and wakes
+ * the control loop, which owns the port table. */
+static uint64_t event_ports;	/* bit per ethdev port; atomic */
+static struct sl_loop_src event_src = { .fd = -1 };
+
+static int
+on_eth_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	RTE_SET_USED(type);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	if (port_id < 64)
+		__atomic_fetch_or(&event_ports, UINT64_C(1) << port_id, __ATOMIC_RELEASE);
+	if (event_src.fd >= 0 && eventfd_write(event_src.fd, 1) < 0)
+		return 0;
+	return 0;
+}
+
+static void
+on_event_fd(struct sl_loop_src *src, uint32_t events)
+{
+	uint64_t n, ports;
+	bool changed = false;
+
+	RTE_SET_USED(events);
+	if (eventfd_read(src->fd, &n) < 0)
+		return;
+	ports = __atomic_exchange_n(&event_ports, 0, __ATOMIC_ACQUIRE);
+	while (ports) {
+		int idx = sl_port_idx_by_id(__builtin_ctzll(ports));
+
+		ports &= ports - 1;
+		if (idx < 0)
+			continue;
+		changed |= link_refresh(&sl_ports[idx]);
+		if (sl_ports[idx].opts.vhost)
+			changed |= sl_vhost_queue_events(&sl_ports[idx]);
+	}
+	if (changed)
+		sl_dp_publish();
+}
+
+int
+sl_port_events_init(void)
+{
+	int rc;
+
+	event_src.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (event_src.fd < 0)
+		return -errno;
+	event_src.cb = on_event_fd;
+	rc = sl_loop_add(&event_src, EPOLLIN);
+	if (rc == 0)
+		rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
+			on_eth_event, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_QUEUE_STATE,
+			on_eth_event, NULL);
+	return rc;
+}

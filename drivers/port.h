@@ -21,6 +21,11 @@ struct sl_port_opts {
 	uint16_t rxq;		/* 0: default (1) */
 	uint16_t txq;		/* 0: default (one per worker) */
 	uint16_t mtu;		/* 0: driver default */
+	/* vhost-user ports (port add NAME vhost-user client|server PATH) */
+	bool vhost;
+	bool vhost_client;	/* Sluice connects to PATH (QEMU serves it) */
+	uint16_t vhost_queues;	/* queue pairs offered to the guest (0: 1) */
+	char vhost_path[108];
 };
 
 struct sl_port {
@@ -36,6 +41,8 @@ struct sl_port {
 	bool started;
 	bool tx_multiseg;	/* driver takes chained mbufs */
 	int xc;				/* cross-connect peer index, -1 none */
+	bool rxq_off[SL_MAX_RXQ];	/* disabled by the peer (vhost vring state) */
+	uint64_t txq_off;		/* bit per tx queue disabled by the peer */
 	int16_t rxq_worker[SL_MAX_RXQ];	/* assignment wanted */
 	int16_t rxq_pub[SL_MAX_RXQ];	/* assignment published, -1 none */
 	bool rxq_pinned[SL_MAX_RXQ];
@@ -59,6 +66,9 @@ int sl_port_set_mtu(struct sl_port *p, uint16_t mtu, char *err);
 int sl_port_pin_rxq(struct sl_port *p, uint16_t q, int worker, char *err);
 int sl_port_xconnect(struct sl_port *a, struct sl_port *b, char *err);
 int sl_port_xconnect_del(struct sl_port *a, char *err);
+/* ctrl thread: port events (link, vhost queue state) flagged by the EAL
+ * interrupt thread are handled on the loop; set up once at start. */
+int sl_port_events_init(void);
 /* Tear every port down (shutdown, reload). */
 void sl_ports_del_all(void);
 json_t *sl_port_json(const struct sl_port *p, bool detail);

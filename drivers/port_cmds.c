@@ -21,16 +21,33 @@ static int
 cmd_port_add(struct sl_cli_ctx *c, int argc, char **argv)
 {
 	struct sl_port_opts o = { 0 };
-	int rc;
+	int first = 4, rc;
 
-	if (argc < 4 || (argc - 4) % 2)
-		return sl_cli_error(c, EINVAL, "usage: port add NAME DEVARGS [rxq N] [txq N] [mtu N]");
-	for (int i = 4; i < argc; i += 2) {
+	/* port add NAME vhost-user client|server PATH [queues N] ... */
+	if (argc >= 3 && argc >= 4 && strcmp(argv[3], "vhost-user") == 0) {
+		if (argc < 6 || (strcmp(argv[4], "client") && strcmp(argv[4], "server")))
+			return sl_cli_error(c, EINVAL, "usage: port add NAME vhost-user "
+				"client|server PATH [queues N] [mtu N]");
+		if (strlen(argv[5]) >= sizeof(o.vhost_path))
+			return sl_cli_error(c, ENAMETOOLONG, "port %s: socket path longer than %zu",
+				argv[2], sizeof(o.vhost_path) - 1);
+		o.vhost = true;
+		o.vhost_client = strcmp(argv[4], "client") == 0;
+		strcpy(o.vhost_path, argv[5]);
+		first = 6;
+	}
+	if (argc < 4 || (argc - first) % 2)
+		return sl_cli_error(c, EINVAL, "usage: port add NAME DEVARGS [rxq N] [txq N] [mtu N]"
+			" | port add NAME vhost-user client|server PATH [queues N] [mtu N]");
+	for (int i = first; i < argc; i += 2) {
 		uint32_t v;
 		uint16_t *dst;
 		uint32_t min = 1, max;
 
-		if (strcmp(argv[i], "rxq") == 0) {
+		if (o.vhost && strcmp(argv[i], "queues") == 0) {
+			dst = &o.vhost_queues;
+			max = SL_MAX_RXQ;
+		} else if (strcmp(argv[i], "rxq") == 0) {
 			dst = &o.rxq;
 			max = SL_MAX_RXQ;
 		} else if (strcmp(argv[i], "txq") == 0) {
@@ -41,8 +58,8 @@ cmd_port_add(struct sl_cli_ctx *c, int argc, char **argv)
 			min = 68;
 			max = 9600;
 		} else {
-			return sl_cli_error(c, EINVAL, "port %s: unknown option '%s' (rxq, txq, mtu)",
-				argv[2], argv[i]);
+			return sl_cli_error(c, EINVAL, "port %s: unknown option '%s' (%srxq, txq, mtu)",
+				argv[2], argv[i], o.vhost ? "queues, " : "");
 		}
 		if (sl_parse_u32(argv[i + 1], min, max, &v) < 0)
 			return sl_cli_error(c, EINVAL, "port %s: %s '%s' not a number in %u-%u",
@@ -161,6 +178,11 @@ static const struct sl_cli_cmd port_cmds[] = {
 		"net_vhost0,iface=PATH, ...) at run time, configure it with N rx queues "
 		"(RSS where the driver has it), one tx queue per worker, and start it.",
 		cmd_port_add },
+	{ "port add * vhost-user", "port add NAME vhost-user client|server PATH [queues N] [mtu N]",
+		"A VM port. client: Sluice connects to the vhost-user socket QEMU serves at PATH "
+		"(recommended: either side may restart; Sluice reconnects every second). server: "
+		"Sluice creates PATH and QEMU connects (QEMU needs reconnect=N). N queue pairs "
+		"(multiqueue); queues the guest disables are not polled.", cmd_port_add },
 	{ "port del", "port del NAME",
 		"Take the port out of the datapath, stop it and detach the device.",
 		cmd_port_del },

@@ -41,7 +41,7 @@ static uint32_t n_pend, high_water;
 static uint32_t ageing_s = SL_AGEING_DEFAULT_S, global_limit;
 static uint32_t n_learned, n_static;
 static struct {
-	uint64_t learned, moved, aged, refreshed, limit_hits, table_full, events;
+	uint64_t learned, moved, aged, refreshed, limit_hits, table_full, events, stale;
 } st;
 
 #define ERR(fmt, ...) snprintf(err, SL_ERR_MAX, fmt, ##__VA_ARGS__)
@@ -204,6 +204,12 @@ learn_one(const struct sl_learn_ev *ev)
 	if (pi < 0)
 		return;		/* port removed since the event was posted */
 	lp = &sl_l2_ports[pi];
+	/* Events posted before a VLAN change of the port arrive after its
+	 * flush: learn only what the port's current VLANs allow. */
+	if (!sl_l2_port_in_vlan(pi, sl_fdb_key_vlan(ev->key))) {
+		st.stale++;
+		return;
+	}
 	if (e != NULL) {
 		int old;
 
@@ -442,7 +448,7 @@ sl_fdb_stats_json(void)
 		posted += SL_STAT_READ(sl_workers[w].stats.learn_events);
 		ring_full += SL_STAT_READ(sl_workers[w].stats.learn_ring_full);
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"ageing_s", (json_int_t)ageing_s, "mac_limit", (json_int_t)global_limit,
 		"capacity", (json_int_t)sl_fdb_max_entries,
 		"entries", (json_int_t)(n_learned + n_static),
@@ -452,7 +458,8 @@ sl_fdb_stats_json(void)
 		"learn_events", (json_int_t)st.events,
 		"moves", (json_int_t)st.moved, "aged", (json_int_t)st.aged,
 		"mac_limit_hits", (json_int_t)st.limit_hits,
-		"table_full", (json_int_t)st.table_full, "ports", ports);
+		"table_full", (json_int_t)st.table_full, "stale_events", (json_int_t)st.stale,
+		"ports", ports);
 }
 
 uint32_t

@@ -46,6 +46,9 @@ void sl_l2_port_added(unsigned int idx);
 void sl_l2_port_removed(unsigned int idx, uint16_t port_id);
 void sl_l2_port_link_down(uint16_t port_id);
 
+/* ctrl thread: is port idx a member of the VLAN (per its current mode)? */
+bool sl_l2_port_in_vlan(unsigned int idx, uint16_t vlan);
+
 /* ctrl thread: contribute the L2 view of the ports to a snapshot. */
 void sl_l2_snapshot_fill(struct sl_snapshot *s);
 

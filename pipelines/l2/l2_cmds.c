@@ -23,9 +23,12 @@ static int
 vlan_arg(struct sl_cli_ctx *c, const char *what, const char *s, uint16_t *out)
 {
 	uint32_t v;
+	int rc = sl_parse_u32(s, 1, 4094, &v);
 
-	if (sl_parse_u32(s, 1, 4094, &v) < 0)
-		return sl_cli_error(c, ERANGE, "%s: vlan '%s' not a number in 1-4094", what, s);
+	if (rc == -ERANGE)
+		return sl_cli_error(c, ERANGE, "%s: vlan %s out of range 1-4094", what, s);
+	if (rc < 0)
+		return sl_cli_error(c, EINVAL, "%s: vlan '%s' is not a number (1-4094)", what, s);
 	*out = v;
 	return 0;
 }
@@ -45,6 +48,7 @@ cmd_port_vlan(struct sl_cli_ctx *c, int argc, char **argv)
 	static const char usage[] =
 		"usage: port set NAME vlan access V | trunk LIST|none [native V] | none";
 	uint64_t allowed[SL_VLAN_COUNT / 64] = { 0 };
+	char what[SL_NAME_MAX + 8];
 	uint16_t vlan = 0, native = 0;
 	int idx, rc;
 
@@ -55,20 +59,23 @@ cmd_port_vlan(struct sl_cli_ctx *c, int argc, char **argv)
 		return idx;
 	if (strcmp(argv[4], "none") == 0 && argc == 5)
 		return sl_l2_port_set_none(idx, c->err);
+	snprintf(what, sizeof(what), "port %s", argv[2]);
 	if (strcmp(argv[4], "access") == 0 && argc == 6) {
-		rc = vlan_arg(c, argv[2], argv[5], &vlan);
+		rc = vlan_arg(c, what, argv[5], &vlan);
 		return rc ? rc : sl_l2_port_set_access(idx, vlan, c->err);
 	}
 	if (strcmp(argv[4], "trunk") == 0 && (argc == 6 || argc == 8)) {
 		if (strcmp(argv[5], "none") != 0) {
-			rc = sl_vlan_list_parse(argv[5], allowed, c->err);
+			char err[SL_ERR_MAX];
+
+			rc = sl_vlan_list_parse(argv[5], allowed, err);
 			if (rc < 0)
-				return rc;
+				return sl_cli_error(c, -rc, "%s: %s", what, err);
 		}
 		if (argc == 8) {
 			if (strcmp(argv[6], "native") != 0)
 				return sl_cli_error(c, EINVAL, usage);
-			rc = vlan_arg(c, argv[2], argv[7], &native);
+			rc = vlan_arg(c, what, argv[7], &native);
 			if (rc < 0)
 				return rc;
 		}
@@ -147,6 +154,9 @@ cmd_fdb_add(struct sl_cli_ctx *c, int argc, char **argv)
 	idx = port_idx_arg(c, argv[4]);
 	if (idx < 0)
 		return idx;
+	if (!sl_l2_port_in_vlan(idx, vlan))
+		return sl_cli_error(c, EINVAL, "fdb: port %s is not a member of vlan %u", argv[4],
+			vlan);
 	rc = sl_fdb_add_static(vlan, &mac, sl_ports[idx].port_id, c->err);
 	if (rc == 0) {
 		rc = sl_dp_commit(c->err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/cli/cli.h"
 #include "ctrl/config/config.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
@@ -31,46 +32,65 @@ bit_set(uint64_t *bm, unsigned int i)
 	bm[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
+/* One item of a VLAN list: "V" or "LO-HI", each 1-4094, LO <= HI. */
+static int
+vlan_item(const char *item, unsigned int *lo, unsigned int *hi, char *err)
+{
+	char buf[32], *dash;
+	uint32_t a, b;
+
+	if (strlen(item) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, item);
+	dash = strchr(buf, '-');
+	if (dash != NULL)
+		*dash++ = '\0';
+	if (sl_parse_u32(buf, 0, UINT32_MAX, &a) < 0 ||
+			(dash != NULL && sl_parse_u32(dash, 0, UINT32_MAX, &b) < 0))
+		goto bad;
+	if (dash == NULL)
+		b = a;
+	if (a < 1 || b > 4094 || a > b) {
+		ERR("vlan %s out of range 1-4094%s", item, a > b ? " (or reversed)" : "");
+		return -ERANGE;
+	}
+	*lo = a;
+	*hi = b;
+	return 0;
+bad:
+	ERR("bad VLAN list item '%s' (e.g. 10,20,100-199)", item);
+	return -EINVAL;
+}
+
 int
 sl_vlan_list_parse(const char *s, uint64_t *bm, char *err)
 {
 	const char *p = s;
 
 	memset(bm, 0, SL_VLAN_COUNT / 8);
-	if (*p == '\0') {
-		ERR("empty VLAN list");
-		return -EINVAL;
-	}
-	while (*p) {
-		char *end;
-		unsigned long lo, hi;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char item[32];
+		unsigned int lo, hi;
+		int rc;
 
-		if (*p < '0' || *p > '9')
-			goto bad;
-		lo = strtoul(p, &end, 10);
-		hi = lo;
-		if (*end == '-') {
-			p = end + 1;
-			if (*p < '0' || *p > '9')
-				goto bad;
-			hi = strtoul(p, &end, 10);
+		/* empty items: "", ",10", "10,,20", "10," */
+		if (len == 0 || len >= sizeof(item)) {
+			ERR("bad VLAN list '%s' (e.g. 10,20,100-199)", s);
+			return -EINVAL;
 		}
-		if (lo < 1 || hi > 4094 || lo > hi) {
-			ERR("VLAN range %lu-%lu out of 1-4094", lo, hi);
-			return -ERANGE;
-		}
-		for (unsigned long v = lo; v <= hi; v++)
+		memcpy(item, p, len);
+		item[len] = '\0';
+		rc = vlan_item(item, &lo, &hi, err);
+		if (rc < 0)
+			return rc;
+		for (unsigned int v = lo; v <= hi; v++)
 			bit_set(bm, v);
-		if (*end == ',' && end[1] != '\0')
-			end++;
-		else if (*end != '\0')
-			goto bad;
-		p = end;
+		p += len;
+		if (*p == '\0')
+			return 0;
+		p++;	/* the ',' */
 	}
-	return 0;
-bad:
-	ERR("bad VLAN list '%s' (e.g. 10,20,100-199)", s);
-	return -EINVAL;
 }
 
 void
@@ -141,6 +161,14 @@ member(const struct sl_l2_port *lp, unsigned int v, bool *tagged)
 	default:
 		return false;
 	}
+}
+
+bool
+sl_l2_port_in_vlan(unsigned int idx, uint16_t vlan)
+{
+	bool tagged;
+
+	return member(&sl_l2_ports[idx], vlan, &tagged);
 }
 
 void

@@ -110,7 +110,7 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
 		return;
 	}
-	sl_tx_enqueue(w, out, m);
+	sl_tx_enqueue(w, s, out, m);
 }
 
 static struct rte_mbuf *
@@ -249,7 +249,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		SL_STAT_ADD(w->vlan_rx[md[nf].vid], 1);
 		skeys[nf] = NO_LEARN;
-		if (!rte_is_multicast_ether_addr(&eth->src_addr)) {
+		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
+				!rte_is_zero_ether_addr(&eth->src_addr)) {
 			skeys[nf] = sl_fdb_key(md[nf].vid, &eth->src_addr);
 			/* The filter slot is read after the bulk lookup. */
 			rte_prefetch0(&w->learn_cache[cache_slot(skeys[nf])]);
@@ -275,6 +276,13 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			out = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
 			if (unlikely(out == in_port)) {
 				sl_drop(w, m, SL_DROP_SAME_PORT);
+				continue;
+			}
+			/* Known unicast goes only to a member of the frame's VLAN:
+			 * an entry can outlive a VLAN change of its port (static, or
+			 * until the flush), and must never leak a frame across. */
+			if (unlikely(!((s->vlans[md[i].vid].members >> out) & 1))) {
+				sl_drop(w, m, SL_DROP_EGRESS_NOT_IN_VLAN);
 				continue;
 			}
 			/* An entry of a port being removed: flood until flushed. */

@@ -8,14 +8,22 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 
 static inline void
-sl_tx_flush_port(struct sl_worker *w, uint16_t port)
+sl_tx_flush_port(struct sl_worker *w, const struct sl_snapshot *s, uint16_t port)
 {
 	struct sl_txbuf *b = &w->tx[port];
 	uint16_t sent;
 
+	/* A guest that disabled this worker's queue takes nothing from it. */
+	if (unlikely((s->ports[port].txq_off >> w->id) & 1)) {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_TXQ_DISABLED], b->n);
+		rte_pktmbuf_free_bulk(b->pkts, b->n);
+		b->n = 0;
+		return;
+	}
 	sent = rte_eth_tx_burst(port, w->id, b->pkts, b->n);
 	SL_STAT_ADD(w->stats.tx_packets, sent);
 	if (unlikely(sent < b->n)) {
@@ -27,19 +35,20 @@ sl_tx_flush_port(struct sl_worker *w, uint16_t port)
 
 /* worker: stage m for port; sends at once when the buffer fills. */
 static inline void
-sl_tx_enqueue(struct sl_worker *w, uint16_t port, struct rte_mbuf *m)
+sl_tx_enqueue(struct sl_worker *w, const struct sl_snapshot *s, uint16_t port,
+	struct rte_mbuf *m)
 {
 	struct sl_txbuf *b = &w->tx[port];
 
 	b->pkts[b->n++] = m;
 	w->tx_pending |= UINT64_C(1) << port;
 	if (unlikely(b->n == SL_TXBUF_SIZE))
-		sl_tx_flush_port(w, port);
+		sl_tx_flush_port(w, s, port);
 }
 
 /* worker: send everything staged. */
 static inline void
-sl_tx_flush(struct sl_worker *w)
+sl_tx_flush(struct sl_worker *w, const struct sl_snapshot *s)
 {
 	uint64_t pending = w->tx_pending;
 
@@ -48,7 +57,7 @@ sl_tx_flush(struct sl_worker *w)
 
 		pending &= pending - 1;
 		if (w->tx[port].n)
-			sl_tx_flush_port(w, port);
+			sl_tx_flush_port(w, s, port);
 	}
 	w->tx_pending = 0;
 }

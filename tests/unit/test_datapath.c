@@ -367,9 +367,9 @@ test_tx_enqueue_stages_until_flush_one_burst_per_port(void **state)
 	mk_burst(b, 5, 10);
 	mk_burst(c, 3, 20);
 	for (unsigned int i = 0; i < 5; i++) {
-		sl_tx_enqueue(&tw, pb, b[i]);
+		sl_tx_enqueue(&tw, ts, pb, b[i]);
 		if (i < 3)
-			sl_tx_enqueue(&tw, pc, c[i]);
+			sl_tx_enqueue(&tw, ts, pc, c[i]);
 	}
 	/* Staged, not sent. */
 	assert_int_equal(tw.tx[pb].n, 5);
@@ -377,7 +377,7 @@ test_tx_enqueue_stages_until_flush_one_burst_per_port(void **state)
 	assert_int_equal(tw.tx_pending, BIT(pb) | BIT(pc));
 	assert_int_equal(tw.stats.tx_packets, 0);
 
-	sl_tx_flush(&tw);
+	sl_tx_flush(&tw, ts);
 	assert_int_equal(tw.tx_pending, 0);
 	assert_int_equal(tw.tx[pb].n, 0);
 	assert_int_equal(tw.tx[pc].n, 0);
@@ -388,7 +388,7 @@ test_tx_enqueue_stages_until_flush_one_burst_per_port(void **state)
 	assert_int_equal(drain(pa, -1), 0);
 
 	/* Nothing staged: a flush sends nothing. */
-	sl_tx_flush(&tw);
+	sl_tx_flush(&tw, ts);
 	assert_int_equal(tw.stats.tx_packets, 8);
 }
 
@@ -400,12 +400,12 @@ test_tx_enqueue_sends_a_full_buffer_at_once(void **state)
 	(void)state;
 	mk_burst(pkts, SL_TXBUF_SIZE + 1, 0);
 	for (unsigned int i = 0; i < SL_TXBUF_SIZE; i++)
-		sl_tx_enqueue(&tw, pb, pkts[i]);
+		sl_tx_enqueue(&tw, ts, pb, pkts[i]);
 	assert_int_equal(tw.tx[pb].n, 0);
 	assert_int_equal(tw.stats.tx_packets, SL_TXBUF_SIZE);
-	sl_tx_enqueue(&tw, pb, pkts[SL_TXBUF_SIZE]);
+	sl_tx_enqueue(&tw, ts, pb, pkts[SL_TXBUF_SIZE]);
 	assert_int_equal(tw.tx[pb].n, 1);
-	sl_tx_flush(&tw);
+	sl_tx_flush(&tw, ts);
 	assert_int_equal(tw.stats.tx_packets, SL_TXBUF_SIZE + 1);
 	assert_int_equal(drain(pb, 0), SL_TXBUF_SIZE + 1);
 }
@@ -420,8 +420,8 @@ test_tx_flush_full_queue_counts_tx_full_and_frees(void **state)
 	held = fill_leaving(pb, 10);
 	mk_burst(pkts, 30, 0);
 	for (unsigned int i = 0; i < 30; i++)
-		sl_tx_enqueue(&tw, pb, pkts[i]);
-	sl_tx_flush(&tw);
+		sl_tx_enqueue(&tw, ts, pb, pkts[i]);
+	sl_tx_flush(&tw, ts);
 	assert_int_equal(tw.stats.tx_packets, 10);
 	assert_no_drops_but(&tw.stats, SL_DROP_TX_FULL, 20);
 	assert_int_equal(tw.tx[pb].n, 0);
