@@ -21,6 +21,7 @@
 #include "dataplane/worker.h"
 #include "drivers/port.h"
 #include "pipelines/l2/l2.h"
+#include "pipelines/l3/l3.h"
 
 #define EAL_ARGS_MAX 128
 
@@ -255,6 +256,7 @@ reload(void)
 	/* SIGHUP: make the running state what the file says. Everything is
 	 * rebuilt from the file; on a bad line the previous config is put back
 	 * (and the file is left as the operator wrote it). */
+	sl_l3_reset();
 	sl_ports_del_all();
 	sl_l2_reset();
 	sl_dp_busy_poll = -1;
@@ -264,6 +266,7 @@ reload(void)
 		SL_LOG(NOTICE, "reloaded %s", sl_config_path());
 	} else {
 		SL_LOG(ERR, "reload failed, keeping previous config: %s", err);
+		sl_l3_reset();
 		sl_ports_del_all();
 		sl_l2_reset();
 		sl_dp_busy_poll = -1;
@@ -314,7 +317,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluiced: no worker lcore: give EAL at least two cores (-l 0-1)\n");
 		goto out_eal;
 	}
-	if (sl_rcu_init(sl_n_workers) < 0 || sl_l2_init() < 0 || sl_dp_publish() < 0) {
+	if (sl_rcu_init(sl_n_workers) < 0 || sl_l2_init() < 0 || sl_l3_init() < 0 ||
+			sl_dp_publish() < 0) {
 		fprintf(stderr, "sluiced: cannot set up RCU, FDB or snapshot (hugepages? -m?)\n");
 		goto out_eal;
 	}
@@ -351,6 +355,7 @@ out_ports:
 	sl_loop_fini();
 out_workers:
 	sl_workers_stop();
+	sl_l3_fini();
 	sl_l2_fini();
 	sl_rcu_fini();
 out_eal:

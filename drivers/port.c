@@ -21,6 +21,7 @@
 #include "drivers/port.h"
 #include "drivers/vhost.h"
 #include "pipelines/l2/l2.h"
+#include "pipelines/l3/l3.h"
 
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -369,9 +370,15 @@ port_unpublish(struct sl_port *p)
 int
 sl_port_del(struct sl_port *p, char *err)
 {
-	int peer = p->xc, rc;
+	int peer = p->xc, rc, ifc;
 
 	SL_ASSERT_CTRL();
+	ifc = sl_l3_port_in_use(p - sl_ports);
+	if (ifc >= 0) {
+		ERR("port %s: interface %s uses it (interface del %s first)", p->name,
+			sl_ifaces[ifc].name, sl_ifaces[ifc].name);
+		return -EBUSY;
+	}
 	p->used = false;
 	if (peer >= 0)
 		sl_ports[peer].xc = -1;
@@ -402,6 +409,7 @@ sl_ports_del_all(void)
 	sl_dp_publish();
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
 		if (was_used[i]) {
+			sl_l3_port_removed(i);
 			sl_l2_port_removed(i, sl_ports[i].port_id);
 			port_teardown(&sl_ports[i]);
 		}
