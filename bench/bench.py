@@ -4,7 +4,8 @@
 # Appends raw runs to bench/results/results.csv and regenerates docs/performance.md from it.
 """Sluice benchmark harness (entry point: bash bench/run.sh, which builds first).
 
-For each scenario (bench/scenarios.py) and frame size it runs, interleaved, REPS times each:
+For each scenario (bench/scenarios.py) and frame size it runs, interleaved, REPS times each
+(and with `--scenario ovs`, Open vSwitch with DPDK as a third side, see run_ovs):
 
   testpmd  dpdk-testpmd on the scenario's vdevs with --stats-period 1; the rate is the mean
            of testpmd's own per-second Tx-pps (all ports) over SECONDS periods after WARMUP.
@@ -16,9 +17,12 @@ Traffic never leaves the process (2 cores: two busy-polling processes starve eac
 every port replays a pcap forever and its tx side counts and frees what it is given.
 
 Honesty checks. Sluice: `stats clear` is sent before the first port exists (a quiescent
+zero; or the ports come from the running config of a fresh process, whose counters start at
 zero), and after the measurement every port is deleted, so no packet is in flight; then
-`show stats` must say rx_packets == tx_packets + all counted drops, or the size's ratio is
-refused. testpmd: its final accumulated statistics must say RX-packets == TX-total.
+`show stats` must say rx_packets + (flood copies - 1) * flooded == tx_packets + all counted
+drops, or the size's ratio is refused. L2 scenarios also check the FDB before the window and
+that nothing is flooded inside it. testpmd: its final accumulated statistics must say
+RX-packets == TX-total.
 
 Everything measured goes into a CSV, one row per process run, with the exact commands, CPU
 model, DPDK version and Sluice commit; docs/performance.md is generated from that CSV.
@@ -42,7 +46,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scenarios import SCENARIOS, write_pcap  # noqa: E402
+from scenarios import OVS_PSEUDO, SCENARIOS, write_pcap  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The build under test, as in the integration suite: $SLUICE_BUILD, else build/.
@@ -59,7 +63,8 @@ CSV_FIELDS = [
     "run_id", "date_utc", "quick", "scenario", "frame_bytes", "impl", "rep", "reps",
     "seconds", "warmup_s", "status", "error", "mpps_per_core", "cycles_per_packet",
     "busy_cycles_per_packet", "gbps_per_core", "window_packets", "window_drops", "workers",
-    "accounting", "accounting_detail", "exit_status", "other_cpu_cores", "steal_cores",
+    "accounting", "accounting_detail", "checks", "out_mpps_per_core", "fdb_entries",
+    "window_floods", "prefill", "exit_status", "other_cpu_cores", "steal_cores",
     "tsc_hz", "cpu_model", "dpdk_version", "sluice_commit", "sluiced_sha256", "bench_command",
     "command",
 ]
@@ -177,15 +182,15 @@ class Proc:
     """A process this harness started: stopped by its pid, its EAL files removed after."""
     live = []
 
-    def __init__(self, cmd, out_path, prefix):
+    def __init__(self, cmd, out_path, prefix, env=None):
         self.cmd = cmd
-        self.prefix = prefix
+        self.prefix = prefix  # EAL --file-prefix, or None for a process without EAL
         self.out_path = out_path
         self.out = open(out_path, "w")
         # Own session: a Ctrl-C in the terminal reaches only the harness, which then stops
         # the child itself (and cleans up after it) instead of leaving that to chance.
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+                                  stderr=subprocess.STDOUT, start_new_session=True, env=env)
         self.pid = self.p.pid
         Proc.live.append(self)
 
@@ -215,6 +220,8 @@ class Proc:
     def cleanup(self):
         # Our prefix is unique and its only user is dead: its runtime dir and any hugepage
         # files it left are garbage.
+        if not self.prefix:
+            return
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
         try:
             with open("/proc/mounts") as f:
@@ -281,9 +288,9 @@ class Ctl:
 
 # ---- one testpmd run --------------------------------------------------------------------------
 
-def testpmd_cmd(cfg, scen, pcap, prefix):
+def testpmd_cmd(cfg, scen, files, prefix):
     cmd = [cfg.testpmd, "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem)]
-    for _, d in scen.devargs(pcap):
+    for _, d in scen.devargs(files, scen.testpmd_ports):
         cmd += ["--vdev", d]
     # Non-interactive testpmd exits at once on stdin EOF unless --stats-period is given.
     cmd += ["--", *scen.testpmd_args, "--nb-cores=%d" % cfg.workers, "--stats-period", "1",
@@ -308,11 +315,11 @@ def testpmd_periods(text, n_ports):
     return periods
 
 
-def run_testpmd(cfg, scen, size, pcap, seq):
+def run_testpmd(cfg, scen, size, files, seq):
     prefix = "bench-testpmd-%d-%d" % (os.getpid(), seq)
-    cmd = testpmd_cmd(cfg, scen, pcap, prefix)
+    cmd = testpmd_cmd(cfg, scen, files, prefix)
     row = {"impl": "testpmd", "command": shlex.join(cmd), "workers": cfg.workers}
-    n_ports = len(scen.ports)
+    n_ports = len(scen.devargs(files, scen.testpmd_ports))
     # Period 0 starts with forwarding, so the warm-up is whole periods.
     skip = max(1, int(round(cfg.warmup)))
     want = skip + cfg.seconds
@@ -376,17 +383,31 @@ PORT_GAP_SLACK = 20000
 PORT_GAP_RATIO = 1e-4
 
 
-def run_sluice(cfg, scen, size, pcap, seq):
+def run_sluice(cfg, scen, size, files, seq):
     prefix = "bench-sluice-%d-%d" % (os.getpid(), seq)
     d = os.path.join(cfg.tmp, str(seq))
     os.mkdir(d)
     sock, conf = os.path.join(d, "ctl.sock"), os.path.join(d, "running.conf")
     # -f /dev/null: a production /etc/sluice/sluiced.conf must not add its settings.
-    cmd = [cfg.sluiced, "-f", "/dev/null", "-s", sock, "-c", conf, "--busy-poll", "--",
+    cmd = [cfg.sluiced, "-f", "/dev/null", "-s", sock, "-c", conf, "--busy-poll",
+           *scen.sluiced_args, "--",
            "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem)]
     ctl_prefix = [cfg.sluicectl, "-s", sock]
-    cmds = [shlex.join(cmd) + " &"]
+    cmds = []
     row = {"impl": "sluice"}
+    ports = scen.devargs(files)
+    setup = ["port add %s %s" % (name, devargs) for name, devargs in ports] + scen.sluice_cmds
+    for key, path in sorted(files.items()):
+        if key.startswith("shared_"):
+            cmds.append("# %s: written by bench/scenarios.py (%s), deleted after the scenario" % (
+                path, scen.shared_files[key[len("shared_"):]].__name__))
+    if scen.preconfigure:
+        # The start-up replay applies every line before any worker sees a port, so no frame
+        # is forwarded with the default settings (VLAN 1 access) first.
+        with open(conf, "w") as f:
+            f.write("".join(line + "\n" for line in setup))
+        cmds += ["cat > %s <<'EOF'" % conf] + setup + ["EOF"]
+    cmds.append(shlex.join(cmd) + " &")
 
     def sluicectl(line):
         argv = ctl_prefix + ["--json"] + line.split()
@@ -398,6 +419,12 @@ def run_sluice(cfg, scen, size, pcap, seq):
     def note(line, comment=""):
         cmds.append(shlex.join(ctl_prefix + line.split()) + ("  # " + comment if comment else ""))
 
+    def vlan_flooded(v):
+        if v is None:
+            return 0
+        return next((x["flooded"] for x in ctl("show vlans") if x["vlan"] == v), 0)
+
+    checks = []
     p = Proc(cmd, os.path.join(d, "sluiced.log"), prefix)
     ctl = None
     try:
@@ -409,44 +436,71 @@ def run_sluice(cfg, scen, size, pcap, seq):
                 raise BenchError("sluiced did not answer on %s within %ds" % (sock, START_TIMEOUT))
             try:
                 ctl = Ctl(sock)
-                ctl("show version")
+                ver = ctl("show version")
             except (OSError, BenchError):
                 if ctl:
                     ctl.close()
                 ctl = None
                 time.sleep(0.1)
-        # Zero point for the final accounting, taken while nothing can move yet.
-        note("stats clear")
-        ctl("stats clear")
-        for name, devargs in scen.devargs(pcap):
-            sluicectl("port add %s %s" % (name, devargs))
-        for line in scen.sluice_cmds:
-            sluicectl(line)
+        if ver.get("tsc_hz"):
+            row["tsc_hz_sluiced"] = ver["tsc_hz"]
+        if not scen.preconfigure:
+            # Zero point for the final accounting, taken while nothing can move yet.
+            note("stats clear")
+            ctl("stats clear")
+            for line in setup:
+                sluicectl(line)
+        if scen.prefill:
+            row["prefill"] = prefill_fdb(ctl, scen.prefill, note, cmds)
         cmds.append("sleep %d  # warm-up" % cfg.warmup)
         time.sleep(cfg.warmup)
+        if scen.min_fdb_entries:
+            note("show bridge", "entries >= %d before the window" % scen.min_fdb_entries)
+            b = ctl("show bridge")
+            row["fdb_entries"] = b["entries"]
+            if b["entries"] < scen.min_fdb_entries:
+                raise BenchError("show bridge: %d FDB entries before the window, want >= %d "
+                                 "(learned %d, learn_ring_full %d, table_full %d)" % (
+                                     b["entries"], scen.min_fdb_entries, b["learned"],
+                                     b["learn_ring_full"], b["table_full"]))
         note("show workers", "window start (timed over the socket)")
         note("show stats")
+        if scen.flood_vlan is not None:
+            note("show vlans")
         load0 = cpu_sample(p.pid, cfg.fwd_cpus)
         w0, t0 = ctl.timed("show workers")
         s0 = ctl("show stats")
+        fl0 = vlan_flooded(scen.flood_vlan)
         cmds.append("sleep %d" % cfg.seconds)
         time.sleep(cfg.seconds)
         note("show workers", "window end")
         note("show stats")
         w1, t1 = ctl.timed("show workers")
         s1 = ctl("show stats")
+        fl1 = vlan_flooded(scen.flood_vlan)
+        if scen.flood_vlan is not None:
+            note("show vlans")
         row["other_cpu_cores"], row["steal_cores"] = other_load(
             load0, cpu_sample(p.pid, cfg.fwd_cpus))
         # The ports' own counters cannot be read once the ports are gone: compare them with
         # the workers' now. The reads race the traffic, so keep the closest of three.
         gaps = [port_gap(s1)] + [port_gap(ctl("show stats")) for _ in range(2)]
+        if scen.flood_vlan is not None:
+            # With flooding off the VLAN stays in `show vlans` once its ports are gone, so
+            # its flood counter can be read when nothing moves any more.
+            sluicectl("vlan set %d flood off" % scen.flood_vlan)
         # Delete every port: no packet is in flight after that, so the totals must balance.
-        for name, _ in reversed(scen.ports):
+        for name, _ in reversed(ports):
             sluicectl("port del %s" % name)
-        note("show stats", "with every port gone: rx_packets == tx_packets + drops")
+        note("show stats", "with every port gone: rx_packets + (flood copies - 1) * flooded "
+             "== tx_packets + drops" if scen.flood_copies != 1 else
+             "with every port gone: rx_packets == tx_packets + drops")
         f0 = ctl("show stats")
         time.sleep(QUIESCE_WAIT)
         f1 = ctl("show stats")
+        flooded = vlan_flooded(scen.flood_vlan)
+        if scen.flood_vlan is not None:
+            note("show vlans")
     finally:
         if ctl:
             ctl.close()
@@ -456,46 +510,64 @@ def run_sluice(cfg, scen, size, pcap, seq):
             row["exit_status"], p.out_path))
     row["command"] = " ; ".join(cmds)
 
+    tsc = cfg.tsc_hz or row.get("tsc_hz_sluiced")
     dt = t1 - t0
     n_workers = len(w1)
     by_id0 = {w["worker"]: w for w in w0}
     tx = rx = busy = total_cyc = 0
-    pps_cyc = 0.0
+    pps_tx = pps_rx = 0.0
     for w in w1:
         b = by_id0[w["worker"]]
         w_tx = w["tx_packets"] - b["tx_packets"]
+        w_rx = w["rx_packets"] - b["rx_packets"]
         w_cyc = (w["busy_cycles"] + w["idle_cycles"]) - (b["busy_cycles"] + b["idle_cycles"])
         tx += w_tx
-        rx += w["rx_packets"] - b["rx_packets"]
+        rx += w_rx
         busy += w["busy_cycles"] - b["busy_cycles"]
         total_cyc += w_cyc
-        if cfg.tsc_hz and w_cyc > 0:
-            pps_cyc += w_tx / (w_cyc / cfg.tsc_hz)
+        if tsc and w_cyc > 0:
+            pps_tx += w_tx / (w_cyc / tsc)
+            pps_rx += w_rx / (w_cyc / tsc)
     row["workers"] = n_workers
     # A worker's busy + idle cycles span exactly the loop iterations its counters cover, so
     # with a known TSC rate they time the window better than the socket round trips, which
     # can catch a worker that a neighbour has just preempted (its counters then lag).
-    row["mpps_per_core"] = (pps_cyc if pps_cyc else tx / dt) / n_workers / 1e6
-    row["window_packets"] = tx
+    out_mpps = (pps_tx if pps_tx else tx / dt) / n_workers / 1e6
+    in_mpps = (pps_rx if pps_rx else rx / dt) / n_workers / 1e6
+    row["out_mpps_per_core"] = out_mpps
+    row["mpps_per_core"] = in_mpps if scen.rate == "rx" else out_mpps
+    row["window_packets"] = rx if scen.rate == "rx" else tx
     row["busy_cycles_per_packet"] = busy / rx if rx else ""
-    # Fallback TSC rate when the kernel's calibration is not available.
+    # Fallback TSC rate when neither the kernel nor sluiced gave one.
     row["tsc_hz_measured"] = total_cyc / n_workers / dt
     row["window_drops"] = sums(s1)[2] - sums(s0)[2]
+    if scen.flood_vlan is not None:
+        row["window_floods"] = fl1 - fl0
+    if scen.no_window_floods:
+        nomem = s1["drops"].get("flood-no-members", 0) - s0["drops"].get("flood-no-members", 0)
+        # Every destination is learned before the window: a flood there means a lost entry.
+        allowed = max(10, rx // 100000)
+        if fl1 - fl0 > allowed or nomem > allowed:
+            checks.append("%d frames flooded in VLAN %d and %d flood-no-members drops inside "
+                          "the window (%d received), want ~0" % (fl1 - fl0, scen.flood_vlan,
+                                                                 nomem, rx))
 
     r0, t0_, d0, _ = sums(f0)
     r1, t1_, d1, drops = sums(f1)
     gap_rx = min((g[0] for g in gaps), key=abs)
     gap_tx = min((g[1] for g in gaps), key=abs)
     slack = PORT_GAP_SLACK + PORT_GAP_RATIO * sums(s1)[0]
-    detail = "rx %d = tx %d + drops %d (%s); ports - workers: rx %+d, tx %+d" % (
-        r1, t1_, d1, ", ".join("%s %d" % kv for kv in drops.items() if kv[1]) or "none",
-        gap_rx, gap_tx)
+    extra = (scen.flood_copies - 1) * flooded
+    detail = "rx %d%s = tx %d + drops %d (%s); ports - workers: rx %+d, tx %+d" % (
+        r1, " + %d x flooded %d" % (scen.flood_copies - 1, flooded) if extra else "", t1_, d1,
+        ", ".join("%s %d" % kv for kv in drops.items() if kv[1]) or "none", gap_rx, gap_tx)
     if (r0, t0_, d0) != (r1, t1_, d1):
         row["accounting"] = "FAIL"
         detail = "counters still moving after every port was deleted: " + detail
-    elif not scen.balanced(r1, t1_, d1):
+    elif r1 + extra != t1_ + d1:
         row["accounting"] = "FAIL"
-        detail += "; packets unaccounted (rx - tx - drops = %d)" % (r1 - t1_ - d1)
+        detail += "; packets unaccounted (rx + extra copies - tx - drops = %d)" % (
+            r1 + extra - t1_ - d1)
     elif abs(gap_rx) > slack or abs(gap_tx) > slack:
         row["accounting"] = "FAIL"
         detail += "; ethdev and worker counters disagree by more than %d" % slack
@@ -505,6 +577,269 @@ def run_sluice(cfg, scen, size, pcap, seq):
         row["accounting"] = "FAIL"
         detail = "no packet received: " + detail
     row["accounting_detail"] = detail
+    row["checks"] = "; ".join(checks) if checks else "ok"
+    return row
+
+
+def prefill_fdb(ctl, pf, note, cmds):
+    """Replay pf.port's finite pcap until `show bridge` learned >= pf.target_learned: a pass
+    is over when the port's rx count stands still and every posted learn event has been
+    processed; then, if MACs are missing (their events hit a full learn ring), rewind."""
+    def port_rx():
+        return next(x["ipackets"] for x in ctl("show stats")["ports"] if x["name"] == pf.port)
+
+    t_start = time.monotonic()
+    deadline = t_start + pf.timeout_s
+    passes, last_rx, still = 1, -1, 0
+    note("show bridge", "repeated: until learned >= %d; whenever port %s has read its whole "
+         "file and every learn event is processed, `%s` replays it" % (
+             pf.target_learned, pf.port, pf.rewind))
+    while True:
+        b = ctl("show bridge")
+        if b["learned"] >= pf.target_learned:
+            break
+        if b["table_full"]:
+            raise BenchError("FDB pre-fill: table_full %d (learned %d of %d)" % (
+                b["table_full"], b["learned"], pf.target_learned))
+        if time.monotonic() > deadline:
+            raise BenchError("FDB pre-fill: learned %d of %d after %d passes and %.0f s "
+                             "(learn_ring_full %d)" % (b["learned"], pf.target_learned,
+                                                       passes, pf.timeout_s,
+                                                       b["learn_ring_full"]))
+        rx = port_rx()
+        still = still + 1 if rx == last_rx else 0
+        last_rx = rx
+        if still >= 2 and b["learn_events"] >= b["learn_events_posted"]:
+            ctl(pf.rewind)
+            passes += 1
+            still = 0
+        time.sleep(0.1)
+    took = time.monotonic() - t_start
+    cmds.append("# FDB pre-fill: %d passes, %.1f s, learned %d, learn_ring_full %d" % (
+        passes, took, b["learned"], b["learn_ring_full"]))
+    log("FDB pre-fill: %d passes over %d MACs, %.1f s: learned %d (learn events lost to a "
+        "full ring: %d)" % (passes, pf.macs, took, b["learned"], b["learn_ring_full"]))
+    return "%d passes, %.1f s, learned %d, learn_ring_full %d" % (
+        passes, took, b["learned"], b["learn_ring_full"])
+
+
+# ---- one Open vSwitch run ---------------------------------------------------------------------
+
+OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+DPCTL_PORT_RE = re.compile(
+    r"port \d+: (\S+) \(dpdk[^\n]*\n\s+RX packets:(\d+) errors:\d+ dropped:(\d+)[^\n]*\n"
+    r"\s+TX packets:(\d+) errors:\d+ dropped:(\d+)")
+PMD_RE = re.compile(r"pmd thread numa_id \d+ core_id (\d+):(.*?)(?=\n\S|\Z)", re.S)
+
+
+def ovs_tools():
+    """Paths of the OVS programs, or None when the DPDK build of OVS is not installed."""
+    tools = {n: shutil.which(n) for n in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl",
+                                           "ovs-appctl", "ovs-ofctl")}
+    if not os.access(OVS_VSWITCHD, os.X_OK) or not all(tools.values()):
+        return None
+    tools["ovs-vswitchd"] = OVS_VSWITCHD
+    return tools
+
+
+def cpu_mask(cpus):
+    return "0x%x" % sum(1 << c for c in cpus)
+
+
+def dpctl_ports(text):
+    """{port: (rx, rx_dropped, tx, tx_dropped)} of the dpdk ports in `dpctl/show -s`."""
+    return {m.group(1): tuple(int(m.group(i)) for i in (2, 3, 4, 5))
+            for m in DPCTL_PORT_RE.finditer(text)}
+
+
+def pmd_stats(text):
+    """{core: {stat name: number}} from `dpif-netdev/pmd-stats-show`."""
+    out = {}
+    for m in PMD_RE.finditer(text):
+        st = {}
+        for line in m.group(2).splitlines():
+            k, _, v = line.strip().partition(":")
+            mm = re.match(r"\s*([\d.]+)", v)
+            if mm:
+                st[k.strip()] = float(mm.group(1))
+        out[int(m.group(1))] = st
+    return out
+
+
+def run_ovs(cfg, scen, size, files, seq):
+    """The scenario on ovs-vswitchd (DPDK build) with a private ovsdb-server, both started
+    here with OVS_RUNDIR/DBDIR/LOGDIR/SYSCONFDIR in a temp dir (the host's OVS, if any, is
+    never touched). One PMD thread, on the forwarding core."""
+    tools = cfg.ovs_tools
+    if tools is None:
+        raise BenchError("Open vSwitch with DPDK is not installed (%s; Debian package "
+                         "openvswitch-switch-dpdk, which bench/run.sh installs when the ovs "
+                         "scenario is requested)" % OVS_VSWITCHD)
+    prefix = "bench-ovs-%d-%d" % (os.getpid(), seq)
+    d = os.path.join(cfg.tmp, "%d-ovs" % seq)
+    dirs = {k: os.path.join(d, k) for k in ("run", "db", "log", "etc")}
+    for x in dirs.values():
+        os.makedirs(x)
+    env = dict(os.environ, OVS_RUNDIR=dirs["run"], OVS_DBDIR=dirs["db"],
+               OVS_LOGDIR=dirs["log"], OVS_SYSCONFDIR=dirs["etc"])
+    db_sock = os.path.join(dirs["run"], "db.sock")
+    ctl_path = os.path.join(dirs["run"], "ovs-vswitchd.ctl")
+    db = os.path.join(dirs["db"], "conf.db")
+    row = {"impl": "ovs"}
+    cmds = ["export OVS_RUNDIR=%s OVS_DBDIR=%s OVS_LOGDIR=%s OVS_SYSCONFDIR=%s" % (
+        dirs["run"], dirs["db"], dirs["log"], dirs["etc"])]
+    main_cpu = lcore_list(cfg.lcores)[0]
+    ports = scen.devargs(files)
+
+    def tool(name, *args, record=True, timeout=30):
+        argv = [tools[name], *args]
+        if record:
+            cmds.append(shlex.join([name, *args]))
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            raise BenchError("%s timed out" % shlex.join([name, *args]))
+        if r.returncode != 0:
+            raise BenchError("%s: %s%s" % (shlex.join([name, *args]), r.stdout.strip(),
+                                           r.stderr.strip()[-500:]))
+        return r.stdout
+
+    def vsctl(*args, **kw):
+        return tool("ovs-vsctl", "--timeout=30", *args, **kw)
+
+    def appctl(*args, **kw):
+        return tool("ovs-appctl", "-t", ctl_path, *args, **kw)
+
+    procs = []
+    try:
+        tool("ovsdb-tool", "create", db, OVS_SCHEMA)
+        dbcmd = [tools["ovsdb-server"], db, "--remote=punix:" + db_sock,
+                 "--unixctl=" + os.path.join(dirs["run"], "ovsdb-server.ctl"),
+                 "--log-file=" + os.path.join(dirs["log"], "ovsdb-server.log")]
+        cmds.append(shlex.join(["ovsdb-server", *dbcmd[1:]]) + " &")
+        procs.append(Proc(dbcmd, os.path.join(d, "ovsdb-server.out"), None, env=env))
+        deadline = time.monotonic() + START_TIMEOUT
+        while not os.path.exists(db_sock):
+            if not procs[0].alive() or time.monotonic() > deadline:
+                raise BenchError("ovsdb-server did not start:\n" + procs[0].output()[-1500:])
+            time.sleep(0.05)
+        vsctl("--no-wait", "init")
+        # One PMD thread on the forwarding core (the one testpmd and Sluice forward on), the
+        # main lcore on the control core, the same EAL memory and vdevs as the other sides.
+        vsctl("--no-wait", "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
+              "other_config:dpdk-lcore-mask=%s" % cpu_mask([main_cpu]),
+              "other_config:pmd-cpu-mask=%s" % cpu_mask(sorted(cfg.fwd_cpus)),
+              "other_config:dpdk-socket-mem=%d" % cfg.mem,
+              "other_config:dpdk-extra=--no-pci --file-prefix %s" % prefix)
+        swcmd = [tools["ovs-vswitchd"], "unix:" + db_sock, "--unixctl=" + ctl_path,
+                 "--log-file=" + os.path.join(dirs["log"], "ovs-vswitchd.log")]
+        cmds.append(shlex.join([OVS_VSWITCHD, *swcmd[1:]]) + " &")
+        sw = Proc(swcmd, os.path.join(d, "ovs-vswitchd.out"), prefix, env=env)
+        procs.append(sw)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if not sw.alive():
+                raise BenchError("ovs-vswitchd exited during start-up:\n" + sw.output()[-1500:])
+            try:
+                if vsctl("get", "Open_vSwitch", ".", "dpdk_initialized",
+                         record=False).strip() == "true":
+                    break
+            except BenchError:
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError("ovs-vswitchd: DPDK not initialized within %ds:\n%s" % (
+                    START_TIMEOUT, sw.output()[-1500:]))
+            time.sleep(0.2)
+        # fail-mode secure: only the flows below, no default NORMAL flow while they go in.
+        vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev",
+              "fail-mode=secure")
+        # The bridge's own (tap) port takes no flooded copies.
+        tool("ovs-ofctl", "mod-port", "br0", "br0", "no-flood")
+        for fl in scen.ovs.flows:
+            tool("ovs-ofctl", "add-flow", "br0", fl)
+        # All ports and their VLAN settings in one transaction, so no frame is switched
+        # before the configuration is complete.
+        args = []
+        for i, (name, devargs) in enumerate(ports):
+            args += ["--", "add-port", "br0", name, "--", "set", "Interface", name,
+                     "type=dpdk", "options:dpdk-devargs=" + devargs, "ofport_request=%d" % (i + 1)]
+            if scen.ovs.port_settings.get(name):
+                args += ["--", "set", "Port", name, *scen.ovs.port_settings[name]]
+        vsctl(*args[1:])
+        for name, _ in ports:
+            if vsctl("get", "Interface", name, "ofport", record=False).strip() in ("-1", "[]"):
+                err = vsctl("get", "Interface", name, "error", record=False).strip()
+                raise BenchError("OVS could not add port %s: %s" % (name, err))
+        rxq = appctl("dpif-netdev/pmd-rxq-show", record=False)
+        cores = set(int(c) for c in re.findall(r"core_id (\d+):", rxq))
+        if cores != cfg.fwd_cpus:
+            raise BenchError("OVS PMD threads on cores %s, want %s" % (sorted(cores),
+                                                                       sorted(cfg.fwd_cpus)))
+        cmds.append("sleep %d  # warm-up" % cfg.warmup)
+        time.sleep(cfg.warmup)
+        appctl("dpif-netdev/pmd-stats-clear")
+        cmds.append("ovs-appctl -t %s dpctl/show -s  # window start" % ctl_path)
+        load0 = cpu_sample(sw.pid, cfg.fwd_cpus)
+        t0a = time.monotonic()
+        p0 = dpctl_ports(appctl("dpctl/show", "-s", record=False))
+        t0 = (t0a + time.monotonic()) / 2
+        cmds.append("sleep %d" % cfg.seconds)
+        time.sleep(cfg.seconds)
+        cmds.append("ovs-appctl -t %s dpctl/show -s  # window end" % ctl_path)
+        t1a = time.monotonic()
+        p1 = dpctl_ports(appctl("dpctl/show", "-s", record=False))
+        t1 = (t1a + time.monotonic()) / 2
+        row["other_cpu_cores"], row["steal_cores"] = other_load(load0,
+                                                                cpu_sample(sw.pid, cfg.fwd_cpus))
+        pmd = pmd_stats(appctl("dpif-netdev/pmd-stats-show"))
+        # Two reads apart: how much moves between reads, the in-flight allowance.
+        f0 = dpctl_ports(appctl("dpctl/show", "-s", record=False))
+        time.sleep(QUIESCE_WAIT)
+        f1 = dpctl_ports(appctl("dpctl/show", "-s", record=False))
+        cov = appctl("coverage/show", record=False)
+        for name, _ in reversed(ports):
+            vsctl("del-port", "br0", name)
+    finally:
+        for pr in reversed(procs):
+            st = pr.stop(signal.SIGTERM)
+            if pr is procs[-1] and len(procs) == 2:
+                row["exit_status"] = st
+        shutil.rmtree(d, ignore_errors=True)
+    row["command"] = " ; ".join(cmds)
+    names = [n for n, _ in ports]
+    if set(p1) != set(names):
+        raise BenchError("dpctl/show -s lists ports %s, want %s" % (sorted(p1), names))
+    tx = sum(p1[n][2] - p0[n][2] for n in names)
+    rx = sum(p1[n][0] - p0[n][0] for n in names)
+    row["workers"] = len(pmd) or 1
+    row["mpps_per_core"] = (rx if scen.rate == "rx" else tx) / (t1 - t0) / row["workers"] / 1e6
+    row["out_mpps_per_core"] = tx / (t1 - t0) / row["workers"] / 1e6
+    row["window_packets"] = rx if scen.rate == "rx" else tx
+    row["window_drops"] = sum((p1[n][1] - p0[n][1]) + (p1[n][3] - p0[n][3]) for n in names)
+    recv = sum(st.get("packets received", 0) for st in pmd.values())
+    proc_cyc = sum(st.get("processing cycles", 0) for st in pmd.values())
+    if recv:
+        row["busy_cycles_per_packet"] = proc_cyc / recv
+    # Traffic never stops on this side (OVS cannot be asked to stop polling), so the totals
+    # are compared with the traffic still flowing: rx - tx - every drop counter must stay
+    # within what is in flight (what moved between two reads 0.2 s apart).
+    rx_t = sum(f1[n][0] for n in names)
+    tx_t = sum(f1[n][2] for n in names)
+    port_drops = sum(f1[n][1] + f1[n][3] for n in names)
+    dp_drops = sum(int(x) for x in re.findall(r"^(?:datapath_drop_\S+|drop_action_\S+)\s.*"
+                                               r"total: (\d+)", cov, re.M))
+    moving = sum(f1[n][0] - f0[n][0] for n in names)
+    diff = rx_t - tx_t - port_drops - dp_drops
+    slack = PORT_GAP_SLACK + moving
+    detail = ("rx %d = tx %d + port drops %d + datapath drops %d %+d (traffic still flowing; "
+              "%d received in the %.1f s between two reads)" % (
+                  rx_t, tx_t, port_drops, dp_drops, diff, moving, QUIESCE_WAIT))
+    row["accounting"] = "ok" if abs(diff) <= slack and rx_t > 0 else "FAIL"
+    if abs(diff) > slack:
+        detail += "; more than %d unaccounted" % slack
+    row["accounting_detail"] = detail
+    row["checks"] = "ok"
     return row
 
 
@@ -515,7 +850,9 @@ def parse_args(argv):
         prog="bench/run.sh",
         description="Sluice vs dpdk-testpmd io, per worker core, on pcap-replay ports.")
     ap.add_argument("--scenario", default="xconnect",
-                    help="comma-separated, or 'all' (known: %s)" % ", ".join(SCENARIOS))
+                    help="comma-separated, or 'all' (known: %s; %s adds Open vSwitch as a third side "
+                    "to the named scenarios that have an OVS set-up, alone: to all of them)" % (
+                        ", ".join(SCENARIOS), OVS_PSEUDO))
     ap.add_argument("--sizes", default="64,512,1518",
                     help="frame sizes in bytes, FCS included (default 64,512,1518)")
     ap.add_argument("--reps", type=int, default=3, help="runs of each side per size (default 3)")
@@ -530,7 +867,8 @@ def parse_args(argv):
     ap.add_argument("--docs-only", action="store_true",
                     help="only regenerate the performance page from the CSV")
     ap.add_argument("--no-build", action="store_true",
-                    help="(bench/run.sh) skip deploy/setup.sh and the build")
+                    help="(bench/run.sh) skip deploy/setup.sh and the build (it still installs "
+                    "Open vSwitch when the ovs scenario is requested and it is missing)")
     ap.add_argument("--lcores", default="0-1",
                     help="EAL -l for both sides: first lcore control, the rest forward")
     ap.add_argument("--mem", type=int, default=512, help="EAL -m (MiB) for both sides")
@@ -540,10 +878,18 @@ def parse_args(argv):
     a = ap.parse_args(argv)
     if a.quick:
         a.reps, a.seconds, a.sizes = 1, 2, "64"
-    a.scenarios = list(SCENARIOS) if a.scenario == "all" else a.scenario.split(",")
-    for s in a.scenarios:
-        if s not in SCENARIOS:
-            ap.error("unknown scenario '%s' (known: %s)" % (s, ", ".join(SCENARIOS)))
+    names = list(SCENARIOS) + [OVS_PSEUDO] if a.scenario == "all" else a.scenario.split(",")
+    for s in names:
+        if s not in SCENARIOS and s != OVS_PSEUDO:
+            ap.error("unknown scenario '%s' (known: %s, %s)" % (s, ", ".join(SCENARIOS),
+                                                               OVS_PSEUDO))
+    a.with_ovs = OVS_PSEUDO in names
+    # ovs adds OVS as a third side to the named scenarios that have an OVS set-up; alone, it
+    # runs all of those.
+    want = set(names) - {OVS_PSEUDO}
+    if not want:
+        want = {n for n, sc in SCENARIOS.items() if sc.ovs}
+    a.scenarios = [n for n in SCENARIOS if n in want]
     try:
         a.size_list = [int(s) for s in a.sizes.split(",")]
     except ValueError:
@@ -593,6 +939,9 @@ def check_tools(cfg):
 def run(cfg):
     check_tools(cfg)
     cfg.tsc_hz = dmesg_tsc_hz()
+    cfg.ovs_tools = ovs_tools() if cfg.with_ovs else None
+    if cfg.with_ovs and cfg.ovs_tools is None:
+        log("warning: Open vSwitch with DPDK is not installed: its runs are recorded as errors")
     results_dir = os.path.dirname(os.path.abspath(cfg.csv))
     os.makedirs(results_dir, exist_ok=True)
     facts = {
@@ -606,20 +955,33 @@ def run(cfg):
     rows, seq = [], 0
     for name in cfg.scenarios:
         scen = SCENARIOS[name]
+        impls = [("testpmd", run_testpmd), ("sluice", run_sluice)]
+        if cfg.with_ovs and scen.ovs:
+            impls.append(("ovs", run_ovs))
+        # Size-independent files (the l2-1m-macs pre-fill capture, ~80 MB) live in the run's
+        # temp dir and go when the scenario is done.
+        shared = {}
+        for key, writer in scen.shared_files.items():
+            shared["shared_" + key] = os.path.join(cfg.tmp, "%s-%s.pcap" % (name, key))
+            writer(shared["shared_" + key])
         for size in cfg.size_list:
             # The frame files are kept (git-ignored) so the recorded commands can be re-run.
-            pcap = os.path.join(results_dir, "%s-%dB.pcap" % (name, size))
-            write_pcap(pcap, scen.frames(size))
+            files = dict(shared)
+            for key, frames in scen.frame_sets(size).items():
+                path = os.path.join(results_dir, "%s-%s%dB.pcap" % (
+                    name, key + "-" if key else "", size))
+                write_pcap(path, frames)
+                files["pcap_" + key if key else ""] = path
             for rep in range(1, cfg.reps + 1):
-                # Interleaved, so drift and neighbours' load hit both sides alike.
-                for impl, fn in (("testpmd", run_testpmd), ("sluice", run_sluice)):
+                # Interleaved, so drift and neighbours' load hit every side alike.
+                for impl, fn in impls:
                     seq += 1
                     base = {"run_id": run_id, "date_utc": now.strftime("%Y-%m-%d %H:%M"),
                             "quick": int(cfg.quick), "scenario": name, "frame_bytes": size,
                             "impl": impl, "rep": rep, "reps": cfg.reps, "seconds": cfg.seconds,
                             "warmup_s": cfg.warmup, "bench_command": cfg.invocation, **facts}
                     try:
-                        r = fn(cfg, scen, size, pcap, seq)
+                        r = fn(cfg, scen, size, files, seq)
                         base.update(r)
                         base["status"] = "ok"
                         msg = "%.2f Mpps/core, accounting %s" % (r["mpps_per_core"],
@@ -634,22 +996,32 @@ def run(cfg):
                         msg = "ERROR: %s" % e
                     log("%s %dB rep %d/%d %-7s %s" % (name, size, rep, cfg.reps, impl, msg))
                     rows.append(base)
-    # One TSC rate for the whole run: the kernel's calibration, else the median of what the
-    # Sluice workers' cycle counters measured against wall time.
+        for path in shared.values():
+            os.unlink(path)
+    # One TSC rate for the whole run: the kernel's calibration, else DPDK's in sluiced
+    # (`show version`, rounded to 10 MHz by DPDK), else the median of what the Sluice
+    # workers' cycle counters measured against wall time.
     measured = [r["tsc_hz_measured"] for r in rows if r.get("tsc_hz_measured")]
-    tsc = cfg.tsc_hz or (statistics.median(measured) if measured else None)
+    reported = [r["tsc_hz_sluiced"] for r in rows if r.get("tsc_hz_sluiced")]
+    tsc = (cfg.tsc_hz or (statistics.median(reported) if reported else None)
+           or (statistics.median(measured) if measured else None))
     if measured:
-        log("TSC %.1f MHz (%s; Sluice workers measured %.1f MHz)" % (
-            tsc / 1e6, "kernel" if cfg.tsc_hz else "measured",
+        log("TSC %.1f MHz (%s; sluiced says %s, its workers measured %.1f MHz)" % (
+            tsc / 1e6, "kernel" if cfg.tsc_hz else "sluiced" if reported else "measured",
+            "%.1f MHz" % (statistics.median(reported) / 1e6) if reported else "nothing",
             statistics.median(measured) / 1e6))
     for r in rows:
         r.pop("tsc_hz_measured", None)
+        r.pop("tsc_hz_sluiced", None)
         r["tsc_hz"] = "%.0f" % tsc if tsc else ""
         if r["status"] == "ok":
             pps = r["mpps_per_core"] * 1e6
             r["cycles_per_packet"] = "%.2f" % (tsc / pps) if tsc and pps else ""
             r["gbps_per_core"] = "%.3f" % (pps * (r["frame_bytes"] + PREAMBLE_IFG) * 8 / 1e9)
             r["mpps_per_core"] = "%.4f" % r["mpps_per_core"]
+            r["out_mpps_per_core"] = "%.4f" % r.get("out_mpps_per_core", pps / 1e6)
+            if r["impl"] == "testpmd":
+                r["checks"] = "ok"
             if isinstance(r.get("busy_cycles_per_packet"), float):
                 r["busy_cycles_per_packet"] = "%.2f" % r["busy_cycles_per_packet"]
     append_csv(cfg.csv, rows)
@@ -716,28 +1088,41 @@ def summarize(rows):
             keys.append(k)
     for scen, size in keys:
         sel = [r for r in rows if r["scenario"] == scen and int(r["frame_bytes"]) == size]
-        side = {i: [r for r in sel if r["impl"] == i] for i in ("testpmd", "sluice")}
+        impls = ["testpmd", "sluice"] + (["ovs"] if any(r["impl"] == "ovs" for r in sel) else [])
+        side = {i: [r for r in sel if r["impl"] == i] for i in impls}
         ok = {i: [r for r in side[i] if r["status"] == "ok"] for i in side}
-        col = lambda i, f: [fnum(r[f]) for r in ok[i]]  # noqa: E731
-        s = {"scenario": scen, "size": size,
+        col = lambda i, f: [fnum(r.get(f)) for r in ok[i]]  # noqa: E731
+        s = {"scenario": scen, "size": size, "impls": impls,
              "tp_mpps": col("testpmd", "mpps_per_core"), "sl_mpps": col("sluice", "mpps_per_core"),
+             "sl_out": col("sluice", "out_mpps_per_core"),
              "tp_cpp": col("testpmd", "cycles_per_packet"),
              "sl_cpp": col("sluice", "cycles_per_packet"),
              "sl_busy": col("sluice", "busy_cycles_per_packet"),
              "tp_gbps": col("testpmd", "gbps_per_core"), "sl_gbps": col("sluice", "gbps_per_core"),
              "drops": sum(int(r["window_drops"] or 0) for r in ok["sluice"]),
-             "load": [fnum(r.get("other_cpu_cores")) for r in ok["testpmd"] + ok["sluice"]]}
-        problems = []
+             "floods": [fnum(r.get("window_floods")) for r in ok["sluice"]
+                        if r.get("window_floods") not in (None, "")],
+             "fdb": [fnum(r.get("fdb_entries")) for r in ok["sluice"]
+                     if r.get("fdb_entries") not in (None, "")],
+             "load": [fnum(r.get("other_cpu_cores")) for i in impls for r in ok[i]]}
+        if "ovs" in impls:
+            s.update(ov_mpps=col("ovs", "mpps_per_core"), ov_cpp=col("ovs", "cycles_per_packet"),
+                     ov_busy=col("ovs", "busy_cycles_per_packet"))
+        problems, ovs_problems = [], []
         for i in side:
+            lst = ovs_problems if i == "ovs" else problems
             errs = [r for r in side[i] if r["status"] != "ok"]
             if errs:
-                problems.append("%d %s run(s) failed: %s" % (len(errs), i, errs[0]["error"]))
+                lst.append("%d %s run(s) failed: %s" % (len(errs), i, errs[0]["error"]))
             bad = [r for r in ok[i] if r["accounting"] != "ok"]
             if bad:
-                problems.append("%s accounting FAILED: %s" % (i, bad[0]["accounting_detail"]))
+                lst.append("%s accounting FAILED: %s" % (i, bad[0]["accounting_detail"]))
+            chk = [r for r in ok[i] if r.get("checks") not in (None, "", "ok")]
+            if chk:
+                lst.append("%s check FAILED: %s" % (i, chk[0]["checks"]))
             if not side[i]:
-                problems.append("no %s run" % i)
-        s["problems"] = problems
+                lst.append("no %s run" % i)
+        s["problems"], s["ovs_problems"] = problems, ovs_problems
         s["accounting"] = ("ok (%d/%d runs)" % (len(ok["sluice"]), len(side["sluice"]))
                            if not any("sluice accounting" in p for p in problems) else "FAILED")
         if problems or not s["tp_mpps"] or not s["sl_mpps"]:
@@ -746,28 +1131,55 @@ def summarize(rows):
             s["ratio"] = statistics.median(s["sl_mpps"]) / statistics.median(s["tp_mpps"])
             # Neighbours only ever slow a run down, so the best runs are the least disturbed.
             s["best_ratio"] = max(s["sl_mpps"]) / max(s["tp_mpps"])
+        s["sl_ov"] = s["ov_tp"] = None
+        if "ovs" in impls and not ovs_problems and s["ov_mpps"]:
+            if s["sl_mpps"] and not problems:
+                s["sl_ov"] = statistics.median(s["sl_mpps"]) / statistics.median(s["ov_mpps"])
+            if s["tp_mpps"]:
+                s["ov_tp"] = statistics.median(s["ov_mpps"]) / statistics.median(s["tp_mpps"])
         out.append(s)
     return out
 
 
-TABLE_HEAD = ("| Frame (B) | testpmd io Mpps/core | Sluice Mpps/core | Sluice/testpmd "
-              "| best/best | testpmd cycles/pkt | Sluice cycles/pkt | Sluice busy cycles/pkt "
-              "| Sluice Gbit/s/core | Other load on fwd core | Sluice accounting |")
+def ratio_str(v):
+    return "%.3f" % v if v is not None else "refused"
 
 
-def table(summaries):
-    lines = [TABLE_HEAD, "|" + "---|" * (TABLE_HEAD.count("|") - 1)]
+def table(summaries, rate="tx"):
+    ovs = any("ovs" in s["impls"] for s in summaries)
+    head = ["Frame (B)", "testpmd io Mpps/core",
+            "Sluice Mpps/core" if rate == "tx" else "Sluice input Mpps/core"]
+    if rate == "rx":
+        head.append("Sluice output Mpps/core (copies)")
+    head += ["Sluice/testpmd", "best/best"]
+    if ovs:
+        head += ["OVS Mpps/core", "Sluice/OVS", "OVS/testpmd"]
+    head += ["testpmd cycles/pkt", "Sluice cycles/pkt", "Sluice busy cycles/pkt"]
+    if ovs:
+        head += ["OVS PMD cycles/pkt"]
+    head += ["Sluice Gbit/s/core", "Other load on fwd core", "Sluice accounting"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
-        ratio = "%.3f" % s["ratio"] if s["ratio"] is not None else "refused"
         acct = s["accounting"]
         if s["drops"]:
             acct += ", %d counted drops in the windows" % s["drops"]
-        best = "%.3f" % s["best_ratio"] if s["best_ratio"] is not None else "refused"
-        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            s["size"], spread(s["tp_mpps"], "%.2f"), spread(s["sl_mpps"], "%.2f"), ratio, best,
-            spread(s["tp_cpp"], "%.1f"), spread(s["sl_cpp"], "%.1f"),
-            spread(s["sl_busy"], "%.1f"), spread(s["sl_gbps"], "%.2f"),
-            spread(s["load"], "%.2f"), acct))
+        if s["fdb"]:
+            acct += ", FDB %s entries" % spread(s["fdb"], "%.0f")
+        if s["floods"] and rate == "tx":
+            acct += ", %s flooded in window" % spread(s["floods"], "%.0f")
+        cells = ["%d" % s["size"], spread(s["tp_mpps"], "%.2f"), spread(s["sl_mpps"], "%.2f")]
+        if rate == "rx":
+            cells.append(spread(s["sl_out"], "%.2f"))
+        cells += [ratio_str(s["ratio"]), ratio_str(s["best_ratio"])]
+        if ovs:
+            cells += [spread(s.get("ov_mpps", []), "%.2f"), ratio_str(s["sl_ov"]),
+                      ratio_str(s["ov_tp"])]
+        cells += [spread(s["tp_cpp"], "%.1f"), spread(s["sl_cpp"], "%.1f"),
+                  spread(s["sl_busy"], "%.1f")]
+        if ovs:
+            cells.append(spread(s.get("ov_busy", []), "%.1f"))
+        cells += [spread(s["sl_gbps"], "%.2f"), spread(s["load"], "%.2f"), acct]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -784,20 +1196,50 @@ def report(run_id, rows):
             "%.1f" % (float(r0["tsc_hz"]) / 1e6) if r0["tsc_hz"] else "?", r0["reps"],
             r0["seconds"]))
         sums_ = summarize(sel)
-        for line in table(sums_):
+        sc = SCENARIOS.get(scen)
+        for line in table(sums_, sc.rate if sc else "tx"):
             print(line)
         for s in sums_:
             for p in s["problems"]:
                 print("%d B: %s" % (s["size"], p))
                 ok = False
+            for p in s["ovs_problems"]:
+                print("%d B: OVS: %s" % (s["size"], p))
             if s["ratio"] is None and not s["problems"]:
                 ok = False
+        for line in target_lines(scen, sums_):
+            print(line)
     print()
     if ok:
         print("accounting: ok (every packet Sluice received was sent or counted as a drop)")
     else:
         print("accounting: FAILED or runs missing: no ratio reported where marked 'refused'")
     return ok
+
+
+TARGETS = {
+    # scenario: [(label, summary key, minimum)]
+    "l2-trunk-access": [("Sluice >= 0.60 x testpmd io", "ratio", 0.60),
+                        ("Sluice >= 4 x OVS NORMAL", "sl_ov", 4.0)],
+    "l2-1m-macs": [("Sluice >= 0.45 x testpmd io", "ratio", 0.45)],
+}
+
+
+def target_lines(scen, sums_):
+    """'target ...: met / MISSED' per issue target and frame size (64 B is the one that
+    counts: the targets are per-packet costs)."""
+    out = []
+    for label, key, minimum in TARGETS.get(scen, []):
+        cells = []
+        for s in sums_:
+            v = s.get(key)
+            if key == "sl_ov" and "ovs" not in s["impls"]:
+                continue
+            cells.append("%d B %s" % (s["size"], "refused" if v is None else "%.2f %s" % (
+                v, "met" if v >= minimum else "MISSED")))
+        if cells:
+            out.append("target %s: %s" % (label, ", ".join(cells)))
+    return out
 
 
 def runs_by_scenario(rows):
@@ -813,14 +1255,113 @@ def runs_by_scenario(rows):
 
 
 def readable_commands(command):
-    """The recorded commands, one a line, paths under the repository made relative and the
-    per-run control socket named once as $SOCK."""
+    """The recorded commands, one a line: paths under the repository made relative, the
+    harness's temp dir named once as $BENCH_TMP and the per-run control socket as $SOCK."""
     lines = [c.replace(ROOT + "/", "") for c in command.split(" ; ")]
-    m = re.search(r" -s (\S+ctl\.sock) ", lines[0])
+    head = []
+    m = re.search(r"(/\S*?/sluice-bench\.[^/\s]+)/", command)
+    if m:
+        tmp = m.group(1)
+        head.append("BENCH_TMP=%s  # the harness's temp dir (mktemp -d)" % tmp)
+        lines = [c.replace(tmp + "/", "$BENCH_TMP/") for c in lines]
+    m = next((re.search(r" -s (\S+ctl\.sock) ", c) for c in lines
+              if re.search(r" -s (\S+ctl\.sock) ", c)), None)
     if m:
         sock = m.group(1)
-        lines = ["SOCK=" + sock] + [c.replace(" " + sock + " ", ' "$SOCK" ') for c in lines]
-    return lines
+        head.append("SOCK=" + sock)
+        lines = [c.replace(" " + sock + " ", ' "$SOCK" ') for c in lines]
+    return head + lines
+
+
+METHOD = """\
+## How it is measured
+
+* `make bench` (= `bash bench/run.sh`) sets up the host, builds, and runs
+  `bench/bench.py`. Options: `--scenario xconnect` (a comma-separated list, or `all`;
+  scenarios: {scenarios}; `ovs` adds Open vSwitch as a third side to the named scenarios
+  that have an OVS set-up, or alone to all of them: `xconnect` and `l2-trunk-access`),
+  `--sizes 64,512,1518`, `--reps 3`, `--seconds 5`,
+  `--warmup 1`, `--quick` (1 rep, 2 s, 64 B), `--csv PATH`, `--no-docs`, `--no-build`,
+  `--docs-only`. `bash bench/run.sh --scenario ovs` (or `all`) installs the Debian package
+  `openvswitch-switch-dpdk` first if it is missing (`deploy/setup.sh --with-ovs`); nothing
+  else needs it.
+* Traffic stays inside the measured process: two busy-polling processes on a
+  2-core machine would starve each other. Every port is `net_pcap` with
+  `rx_pcap=FILE,infinite_rx=1` and no tx argument: it replays the file forever
+  (each rx burst allocates mbufs and copies the frames in) and its tx side counts and
+  frees what it is given. Every side gets byte-identical devargs. (`tx_pcap=/dev/null`
+  would cost a `pcap_dump` per packet and a write(2) per burst, and would measure
+  libpcap: testpmd io fell from about 63 to 15 Mpps with it.) A port without
+  `infinite_rx` reads its file once, then receives nothing (flood sinks: an empty file).
+* Frames are Ethernet/IPv4/UDP. Sizes count the 4-byte FCS a NIC would add
+  (RFC 2544), so a 64 B frame is 60 bytes in the pcap and 1518 B fits MTU 1500; an
+  802.1Q-tagged copy of a frame is 4 bytes longer.
+* testpmd: `--stats-period 1`; the rate is the mean of its own per-second Tx-pps
+  (all ports) over the measured seconds, after the first period (warm-up).
+* Sluice: `sluiced --busy-poll`. Ports and settings are added with `sluicectl`, or, for
+  the L2 scenarios, written into the running config before sluiced starts: the start-up
+  replay applies every line before a worker sees a port, so no frame is switched in the
+  default VLAN first. After the warm-up (1 s) the rate is the workers' tx_packets delta
+  (rx_packets for `l2-flood`, whose output column counts the copies) between two
+  `show workers` sent over the control socket, over the time between them: each
+  worker's busy + idle cycles (they span exactly the loop iterations its counters
+  cover) when the TSC rate is known, else the wall time.
+* Open vSwitch (`ovs`): the Debian build with DPDK (`ovs-vswitchd-dpdk`), with its own
+  `ovsdb-server`, both started by the harness with OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR and
+  OVS_SYSCONFDIR in a temp dir (removed after; a system OVS is never touched):
+  `dpdk-init=true`, `dpdk-extra=--no-pci --file-prefix ...`, `dpdk-lcore-mask` = the control
+  core, `pmd-cpu-mask` = the forwarding core (exactly one PMD thread, checked with
+  `dpif-netdev/pmd-rxq-show`), `dpdk-socket-mem` = the `-m` of the other sides. A
+  `datapath_type=netdev` bridge in `fail-mode=secure` with the OpenFlow rules of the
+  scenario (cross-connect: `in_port=1,actions=output:2` and back; L2: `actions=NORMAL`
+  with `trunks`/`tag` on the ports, bridge port `no-flood`), then all `type=dpdk` ports in
+  one transaction. The rate is the ports' TX packets delta (`ovs-appctl dpctl/show -s`,
+  which reads the devices) over the wall time between the two reads; PMD cycles/pkt is
+  `processing cycles / packets received` of `dpif-netdev/pmd-stats-show` over the window.
+* Runs interleave (testpmd, Sluice[, OVS], testpmd, ...). Tables give the median and, in
+  brackets, min–max over the repetitions. Sluice/testpmd is the ratio of the
+  medians; best/best that of the fastest runs (other load only ever slows a run
+  down, so on a shared machine the best runs are the least disturbed ones).
+* Other load: how much of the forwarding core(s) other processes took during the
+  measured window (/proc/stat for those CPUs minus the measured process's threads
+  there), in cores. Anything well above 0 was taken from the forwarding thread: the
+  run is disturbed.
+* Mpps/core: packets sent per second per forwarding core (all directions together).
+  Cycles/pkt: TSC Hz / that rate (the kernel's TSC calibration, else sluiced's
+  `show version` tsc_hz, else measured from the Sluice workers' cycle counters). Busy
+  cycles/pkt: Sluice's own busy cycles / rx packets in the window (`show workers`).
+  Gbit/s: rate × (frame + 20 B preamble and gap) × 8.
+* No NIC is involved: rx copies every frame out of the replay buffer, so large
+  frames mostly measure memcpy, and Gbit/s far above any port speed are normal.
+* Accounting: Sluice's counters are zero when the first port appears (`stats clear`
+  before any port exists, or a fresh process that replays its config), and after the
+  window every port is deleted, so nothing is in flight. Then `show stats` must
+  show rx_packets + (copies − 1) × flooded = tx_packets + every counted drop, unchanged
+  0.2 s later (copies: the ports a flooded frame goes to; flooded: `show vlans`, read with
+  flooding turned off so the VLAN is still listed once its ports are gone); for a
+  scenario with one output per input that is rx_packets = tx_packets + drops. testpmd's
+  accumulated RX-packets must equal its TX-total. OVS keeps forwarding until it is
+  stopped, so its check is looser: rx − tx − port drops − datapath drops (coverage
+  counters) must stay within what moves in 0.2 s. A size whose Sluice or testpmd runs fail
+  a check, or crash, gets no ratio (`refused`); failed OVS runs refuse only the OVS ratios.
+* Checks (L2 scenarios): `show bridge` entries must reach the scenario's minimum before
+  the window opens, and no frame may be flooded in the VLAN inside it (every destination
+  is learned); a run that fails them is refused.
+"""
+
+
+def commands_block(sel, impls):
+    o = []
+    for impl in impls:
+        ex = next((r for r in sel if r["impl"] == impl), None)
+        if ex is None:
+            continue
+        o += ["%s, first repetition at %d B (other sizes differ only in the pcap files):" % (
+            {"testpmd": "testpmd", "sluice": "Sluice", "ovs": "Open vSwitch"}[impl],
+            int(ex["frame_bytes"])), "", "```sh"]
+        o += readable_commands(ex["command"])
+        o += ["```", ""]
+    return o
 
 
 def write_docs(csv_path, docs_path):
@@ -831,61 +1372,31 @@ def write_docs(csv_path, docs_path):
           "     `python3 bench/bench.py --docs-only` after editing the CSV. -->",
           "# Performance", "",
           "How fast Sluice forwards on one worker core, next to `dpdk-testpmd --forward-mode=io`",
-          "measured in the same run, on the same virtual devices, with the same frames. The",
-          "ratio is what to watch: absolute rates depend on the machine (and on whatever else",
-          "shares it), the ratio much less.", "",
-          "## How it is measured", "",
-          "* `make bench` (= `bash bench/run.sh`) sets up the host, builds, and runs",
-          "  `bench/bench.py`. Options: `--scenario xconnect` (or `all`), `--sizes 64,512,1518`,",
-          "  `--reps 3`, `--seconds 5`, `--warmup 1`, `--quick` (1 rep, 2 s, 64 B), `--csv PATH`,",
-          "  `--no-docs`, `--no-build`, `--docs-only`.",
-          "* Traffic stays inside the measured process: two busy-polling processes on a",
-          "  2-core machine would starve each other. Every port is `net_pcap` with",
-          "  `rx_pcap=FILE,infinite_rx=1` and no tx argument: it replays the file forever",
-          "  (each rx burst allocates mbufs and copies the frames in) and its tx side counts and",
-          "  frees what it is given. Both sides get byte-identical devargs. (`tx_pcap=/dev/null`",
-          "  would cost a `pcap_dump` per packet and a write(2) per burst, and would measure",
-          "  libpcap: testpmd io fell from about 63 to 15 Mpps with it.)",
-          "* Frames are Ethernet/IPv4/UDP, 16 flows. Sizes count the 4-byte FCS a NIC would add",
-          "  (RFC 2544), so a 64 B frame is 60 bytes in the pcap and 1518 B fits MTU 1500.",
-          "* testpmd: `--stats-period 1`; the rate is the mean of its own per-second Tx-pps",
-          "  (all ports) over the measured seconds, after the first period (warm-up).",
-          "* Sluice: `sluiced --busy-poll`, ports added and configured with `sluicectl`; after",
-          "  the warm-up (1 s) the rate is the workers' tx_packets delta between two",
-          "  `show workers` sent over the control socket, over the time between them: each",
-          "  worker's busy + idle cycles (they span exactly the loop iterations its counters",
-          "  cover) when the TSC rate is known, else the wall time.",
-          "* Runs interleave (testpmd, Sluice, testpmd, ...). Tables give the median and, in",
-          "  brackets, min–max over the repetitions. Sluice/testpmd is the ratio of the",
-          "  medians; best/best that of the fastest runs (other load only ever slows a run",
-          "  down, so on a shared machine the best runs are the least disturbed ones).",
-          "* Other load: how much of the forwarding core(s) other processes took during the",
-          "  measured window (/proc/stat for those CPUs minus the measured process's threads",
-          "  there), in cores. Anything well above 0 was taken from the forwarding thread: the",
-          "  run is disturbed.",
-          "* Mpps/core: packets sent per second per forwarding core (both directions together).",
-          "  Cycles/pkt: TSC Hz / that rate (the kernel's TSC calibration, else measured from the",
-          "  Sluice workers' cycle counters). Busy cycles/pkt: Sluice's own busy cycles / rx",
-          "  packets in the window (`show workers`). Gbit/s: rate × (frame + 20 B preamble and",
-          "  gap) × 8.",
-          "* No NIC is involved: rx copies every frame out of the replay buffer, so large",
-          "  frames mostly measure memcpy, and Gbit/s far above any port speed are normal.",
-          "* Accounting: Sluice's `stats clear` is sent before any port exists, and after the",
-          "  window every port is deleted, so nothing is in flight. Then `show stats` must",
-          "  show rx_packets = tx_packets + every counted drop, unchanged 0.2 s later;",
-          "  testpmd's accumulated RX-packets must equal its TX-total. A size whose runs fail",
-          "  this, or crash, gets no ratio (`refused`).", ""]
+          "measured in the same run, on the same virtual devices, with the same frames (and,",
+          "for some scenarios, next to Open vSwitch with DPDK). The ratio is what to watch:",
+          "absolute rates depend on the machine (and on whatever else shares it), the ratio",
+          "much less.", ""]
+    o += METHOD.format(scenarios=", ".join("`%s`" % n for n in SCENARIOS)).splitlines()
+    o.append("")
     if not rows:
         o += ["No results yet: run `make bench`.", ""]
     runs = runs_by_scenario(rows)
+    ovs_sel = []
     for scen, run_ids in runs.items():
         full = [rid for rid in run_ids
                 if any(r["run_id"] == rid and r["quick"] != "1" for r in rows)]
         rid = (full or run_ids)[0]
         sel = [r for r in rows if r["run_id"] == rid and r["scenario"] == scen]
+        # The OVS table takes the newest run that has OVS rows for the scenario.
+        with_ovs = [x for x in (full or run_ids)
+                    if any(r["run_id"] == x and r["scenario"] == scen and r["impl"] == "ovs"
+                           for r in rows)]
+        if with_ovs:
+            ovs_sel.append((scen, [r for r in rows if r["run_id"] == with_ovs[0]
+                                   and r["scenario"] == scen]))
         r0 = sel[0]
         s = SCENARIOS.get(scen)
-        o += ["## %s" % (s.title if s else scen), ""]
+        o += ["## %s" % (s.title if s else scen), "", "Scenario `%s`." % scen, ""]
         if s:
             o += [s.description, ""]
         o += ["Run %s (%s UTC): %s, %s, Sluice `%s` (sluiced sha256 %s…), TSC %s MHz, "
@@ -895,40 +1406,74 @@ def write_docs(csv_path, docs_path):
                   "%.1f" % (float(r0["tsc_hz"]) / 1e6) if r0["tsc_hz"] else "?",
                   r0["reps"], r0["seconds"]), ""]
         sm = summarize(sel)
-        o += table(sm)
+        o += table(sm, s.rate if s else "tx")
         o.append("")
         notes = ["* %d B: %s" % (x["size"], p) for x in sm for p in x["problems"]]
+        notes += ["* %d B: OVS: %s" % (x["size"], p) for x in sm for p in x["ovs_problems"]]
+        notes += ["* %s" % t for t in target_lines(scen, sm)]
+        pre = [re.findall(r"[\d.]+", r["prefill"]) for r in sel if r.get("prefill")]
+        if pre:
+            col_ = lambda i, f: spread([float(x[i]) for x in pre], f)  # noqa: E731
+            notes.append("* FDB pre-fill (%d Sluice runs): %s passes over the file, %s s, "
+                         "learned %s, learn events lost to a full learn ring %s" % (
+                             len(pre), col_(0, "%.0f"), col_(1, "%.1f"), col_(2, "%.0f"),
+                             col_(3, "%.0f")))
         if notes:
             o += notes + [""]
         o += ["Produced by (commands below are relative to the repository root):", "", "```sh",
               r0["bench_command"], "```", ""]
-        for impl in ("testpmd", "sluice"):
-            ex = next((r for r in sel if r["impl"] == impl), None)
-            if ex is None:
-                continue
-            o += ["%s, first repetition at %d B (other sizes differ only in the pcap file):" % (
-                "testpmd" if impl == "testpmd" else "Sluice", int(ex["frame_bytes"])), "",
-                "```sh"]
-            o += readable_commands(ex["command"])
-            o += ["```", ""]
+        o += commands_block(sel, ("testpmd", "sluice", "ovs"))
         hist = [x for x in run_ids if x != rid]
         if hist:
             o += ["Earlier runs (ratio Sluice/testpmd by frame size):", "",
                   "| Run | Sluice | CPU | Ratios |", "|---|---|---|---|"]
             for h in hist[:20]:
                 hs = [r for r in rows if r["run_id"] == h and r["scenario"] == scen]
-                rat = ", ".join("%d B %s" % (x["size"], "%.3f" % x["ratio"]
-                                              if x["ratio"] is not None else "refused")
+                rat = ", ".join("%d B %s" % (x["size"], ratio_str(x["ratio"]))
                                 for x in summarize(hs))
                 o.append("| %s%s | `%s` | %s | %s |" % (
                     h, " (quick)" if hs[0]["quick"] == "1" else "", hs[0]["sluice_commit"],
                     hs[0]["cpu_model"], rat))
             o.append("")
+    if ovs_sel:
+        o += ["## Open vSwitch (DPDK) next to Sluice and testpmd", "",
+              "The scenarios above that have an OVS set-up, run with `--scenario NAME,ovs`, `ovs` "
+              "or `all`:",
+              "Open vSwitch %s on the same ports, frames and forwarding core, interleaved with "
+              "the other two sides. Issue targets: Sluice L2 >= 4 x OVS NORMAL (measured "
+              "elsewhere: OVS NORMAL ~0.15 x testpmd io, port-to-port ~0.35 x)." % (
+                  ovs_version() or "(version unknown)"), "",
+              "| Scenario | OVS pipeline | Run | Frame (B) | testpmd io Mpps/core | Sluice "
+              "Mpps/core | OVS Mpps/core | Sluice/testpmd | Sluice/OVS | OVS/testpmd | "
+              "OVS PMD cycles/pkt | Other load on fwd core |",
+              "|" + "---|" * 12]
+        notes = []
+        order = list(SCENARIOS)
+        ovs_sel.sort(key=lambda x: order.index(x[0]) if x[0] in order else len(order))
+        for scen, sel in ovs_sel:
+            s = SCENARIOS.get(scen)
+            for x in summarize(sel):
+                o.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    scen, s.ovs.title if s and s.ovs else "?", sel[0]["run_id"], x["size"],
+                    spread(x["tp_mpps"], "%.2f"), spread(x["sl_mpps"], "%.2f"),
+                    spread(x.get("ov_mpps", []), "%.2f"), ratio_str(x["ratio"]),
+                    ratio_str(x["sl_ov"]), ratio_str(x["ov_tp"]),
+                    spread(x.get("ov_busy", []), "%.1f"), spread(x["load"], "%.2f")))
+                notes += ["* %s %d B: OVS: %s" % (scen, x["size"], p) for p in x["ovs_problems"]]
+        o.append("")
+        if notes:
+            o += notes + [""]
+        o += ["The OVS commands of each scenario are in its section above.", ""]
     tmp = docs_path + ".tmp"
     with open(tmp, "w") as f:
         f.write("\n".join(o).rstrip("\n") + "\n")
     os.replace(tmp, docs_path)
     log("wrote %s" % docs_path)
+
+
+def ovs_version():
+    out = run_text([OVS_VSWITCHD, "--version"]).splitlines()
+    return out[0].split(")")[-1].strip() if out else ""
 
 
 # ---- main -------------------------------------------------------------------------------------

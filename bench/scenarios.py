@@ -3,18 +3,34 @@
 # plus the frames they replay. bench.py runs whatever is registered in SCENARIOS.
 """Benchmark scenarios for bench/bench.py.
 
-A scenario is one topology measured twice, on the same virtual devices, with the same frames:
-once forwarded by `dpdk-testpmd` (the reference) and once by Sluice. It names
+A scenario is one topology measured on the same virtual devices, with the same frames, by
+`dpdk-testpmd` (the reference), by Sluice and, for those with an `ovs` set-up, by Open vSwitch
+with DPDK (`--scenario NAME,ovs`). It names
 
   * ports:        (sluice port name, devargs) pairs. The devargs are given to testpmd as
-                  `--vdev`, in this order, and to sluiced as `port add NAME DEVARGS`, so both
-                  sides drive identical devices; `{pcap}` is replaced by the frame file.
+                  `--vdev`, in this order, to sluiced as `port add NAME DEVARGS` and to OVS as
+                  `options:dpdk-devargs`, so every side drives identical devices. `{pcap}` is
+                  replaced by the frame file, `{pcap_KEY}` by the file of frames(size)["KEY"],
+                  `{shared_KEY}` by the size-independent file shared_files["KEY"] writes.
   * sluice_cmds:  sluicectl command lines run once the ports exist (`port xconnect a b`).
-  * testpmd_args: testpmd application arguments (after `--`) that do the same job.
-  * frames:       a function (frame_size) -> list of frames (bytes, without FCS) to replay.
-  * balanced:     the accounting rule on Sluice's final totals (rx, tx, drops) once every port
-                  is deleted; the default, rx == tx + drops, fits one output per input. A
-                  flooding scenario (one frame out of several ports) needs its own.
+  * preconfigure: write the `port add` lines and sluice_cmds into sluiced's running config
+                  before it starts, so the start-up replay applies all of them before any
+                  worker sees a port (VLAN settings must be in place before the first frame).
+                  Then there is no `stats clear`: the counters start at zero with the process.
+  * testpmd_args: testpmd application arguments (after `--`) that do the same job;
+                  testpmd_ports: the ports testpmd gets (default: all of them).
+  * frames:       a function (frame_size) -> list of frames (bytes, without FCS) for `{pcap}`,
+                  or -> {KEY: frames} for `{pcap_KEY}` (an empty list gives an empty capture).
+  * flood_copies: how many copies the bridge sends of a flooded frame (members of the VLAN
+                  but the ingress port). The accounting rule on Sluice's final totals, once
+                  every port is deleted, is rx + (flood_copies - 1) * flooded == tx + drops
+                  (flooded: `show vlans` for flood_vlan); with 1 it is rx == tx + drops.
+  * rate:         "tx" (packets sent, the default) or "rx" (packets received: a flooding
+                  scenario compares its input rate with testpmd's and reports the copies too).
+  * checks:       min_fdb_entries (`show bridge` entries before the window opens) and
+                  no_window_floods (frames flooded in watch_vlan inside the window ~ 0).
+  * prefill:      FDB pre-fill before the window (see Prefill).
+  * ovs:          the same topology on Open vSwitch (see OvsSetup), or None.
 
 To add one, write a Scenario and add it to SCENARIOS. Everything else (runs, accounting,
 CSV, docs/performance.md) is generic.
@@ -22,7 +38,7 @@ CSV, docs/performance.md) is generic.
 
 import struct
 from dataclasses import dataclass, field
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 FCS_LEN = 4  # a NIC appends it; frame sizes (64, 512, 1518) count it, pcap records do not
 
@@ -79,8 +95,27 @@ def udp_flows(n_flows: int, src_mac: str = "02:00:00:00:00:01",
 PCAP_REPLAY = "net_pcap{idx},rx_pcap={pcap},infinite_rx=1"
 
 
-def one_out_per_in(rx: int, tx: int, drops: int) -> bool:
-    return rx == tx + drops
+@dataclass
+class Prefill:
+    """Fill the FDB before the window: `port` replays a finite pcap of `macs` distinct source
+    MACs once; learn events a full learn ring lost are made up by replaying it again with
+    `rewind` (an MTU set restarts the port, and the pcap PMD reopens its file at start; the
+    port's FDB entries stay), until `show bridge` learned >= target, within timeout_s."""
+    port: str
+    macs: int
+    target_learned: int
+    rewind: str
+    timeout_s: float = 90.0
+
+
+@dataclass
+class OvsSetup:
+    """The topology on Open vSwitch: a netdev bridge with the scenario's ports as type=dpdk
+    interfaces (ofport 1, 2, ... in order), `port_settings` per port (ovs-vsctl `set Port`
+    columns, e.g. tag=10) and OpenFlow `flows` (fail-mode secure: nothing else is installed)."""
+    title: str
+    flows: List[str]
+    port_settings: Dict[str, List[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,12 +126,95 @@ class Scenario:
     ports: List[Tuple[str, str]]
     sluice_cmds: List[str]
     testpmd_args: List[str]
-    frames: Callable[[int], List[bytes]] = field(default_factory=lambda: udp_flows(16))
-    balanced: Callable[[int, int, int], bool] = one_out_per_in
+    frames: Callable[[int], Union[List[bytes], Dict[str, List[bytes]]]] = field(
+        default_factory=lambda: udp_flows(16))
+    preconfigure: bool = False
+    sluiced_args: List[str] = field(default_factory=list)
+    testpmd_ports: Optional[List[str]] = None
+    shared_files: Dict[str, Callable[[str], None]] = field(default_factory=dict)
+    flood_copies: int = 1
+    flood_vlan: Optional[int] = None
+    rate: str = "tx"
+    min_fdb_entries: int = 0
+    no_window_floods: bool = False
+    prefill: Optional[Prefill] = None
+    ovs: Optional[OvsSetup] = None
+    target: str = ""
 
-    def devargs(self, pcap: str) -> List[Tuple[str, str]]:
-        return [(name, d.format(pcap=pcap)) for name, d in self.ports]
+    def frame_sets(self, size: int) -> Dict[str, List[bytes]]:
+        f = self.frames(size)
+        return f if isinstance(f, dict) else {"": f}
 
+    def devargs(self, files: Dict[str, str], ports: Optional[List[str]] = None):
+        """[(name, devargs)], `files` mapping "" / "pcap_KEY" / "shared_KEY" to paths."""
+        subst = {("pcap" if k == "" else k): v for k, v in files.items()}
+        return [(name, d.format(**subst)) for name, d in self.ports
+                if ports is None or name in ports]
+
+
+def mac(kind: int, i: int) -> str:
+    """Locally administered unicast MAC 02:KK:ii:ii:ii:ii (host i of group `kind`)."""
+    return "02:%02x:%02x:%02x:%02x:%02x" % (kind, (i >> 24) & 0xFF, (i >> 16) & 0xFF,
+                                             (i >> 8) & 0xFF, i & 0xFF)
+
+
+def tag(frame: bytes, vid: int, pcp: int = 0) -> bytes:
+    """The frame with an 802.1Q header (TPID 0x8100) after the MAC addresses."""
+    return frame[:12] + struct.pack("!HH", 0x8100, (pcp << 13) | vid) + frame[12:]
+
+
+VLAN = 10
+PAIRS = 1024
+GROUP_A, GROUP_B = 0x0A, 0x0B            # hosts behind the trunk / behind the access port
+FLOOD_SRC, FLOOD_DST = 0x0C, 0x0D        # flood scenario: senders, never-seen destinations
+WARM_SRC, WARM_SINK = 0x0E, 0x0F         # l2-1m-macs: pre-fill sources, their one destination
+WARM_MACS = 1000000
+
+
+def trunk_access_frames(size: int) -> Dict[str, List[bytes]]:
+    """Frame sizes are those of the untagged frame (FCS included): the trunk side carries the
+    same packets 4 bytes longer, with the tag."""
+    return {
+        "t": [tag(udp_frame(size, i, mac(GROUP_A, i), mac(GROUP_B, i)), VLAN)
+              for i in range(PAIRS)],
+        "a": [udp_frame(size, i, mac(GROUP_B, i), mac(GROUP_A, i)) for i in range(PAIRS)],
+    }
+
+
+def flood_frames(size: int) -> Dict[str, List[bytes]]:
+    return {
+        "in": [udp_frame(size, i, mac(FLOOD_SRC, i % 16), mac(FLOOD_DST, i))
+               for i in range(PAIRS)],
+        "empty": [],
+    }
+
+
+def write_warm_pcap(path: str, n: int = WARM_MACS) -> None:
+    """n 64-byte records (60-byte frame + VLAN 10 tag), source MAC i, all to one destination:
+    about 80 MB. Built by patching a template, 64k records per write."""
+    frame = tag(udp_frame(64, 0, mac(WARM_SRC, 0), mac(WARM_SINK, 0)), VLAN)
+    rec = struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        chunk = 65536
+        for start in range(0, n, chunk):
+            buf = bytearray(rec * min(chunk, n - start))
+            for j in range(min(chunk, n - start)):
+                i = start + j
+                o = j * len(rec)
+                struct.pack_into("<I", buf, o + 4, i % 1000000)        # ts usec
+                struct.pack_into("!I", buf, o + 16 + 8, i)             # src MAC bytes 2-5
+            f.write(buf)
+
+
+def replay(idx: int, key: str = "pcap") -> str:
+    return PCAP_REPLAY.format(idx=idx, pcap="{%s}" % key)
+
+
+# A port that replays its file once (pcap_next_ex per frame at rx) and then receives nothing.
+PCAP_ONCE = "net_pcap{idx},rx_pcap={{{key}}}"
+
+TRUNK_ACCESS_CMDS = ["port set t vlan trunk %d" % VLAN, "port set a vlan access %d" % VLAN]
 
 SCENARIOS = {
     s.name: s
@@ -109,10 +227,102 @@ SCENARIOS = {
                 "received on one is sent out of the other (both directions), where the PMD "
                 "counts and frees it. testpmd: io forwarding, which pairs port 0 and port 1 "
                 "the same way."),
-            ports=[("a", PCAP_REPLAY.format(idx=0, pcap="{pcap}")),
-                   ("b", PCAP_REPLAY.format(idx=1, pcap="{pcap}"))],
+            ports=[("a", replay(0)), ("b", replay(1))],
             sluice_cmds=["port xconnect a b"],
             testpmd_args=["--forward-mode=io"],
+            ovs=OvsSetup(title="OpenFlow in_port=1,actions=output:2 and back",
+                         flows=["in_port=1,actions=output:2", "in_port=2,actions=output:1"]),
+        ),
+        Scenario(
+            name="l2-trunk-access",
+            title="L2 VLAN switching, trunk <-> access, 1,024 learned MAC pairs",
+            description=(
+                "Port t is a trunk of VLAN %d, port a an access port of VLAN %d. t replays "
+                "1,024 frames src=A<i> dst=B<i> tagged %d, a replays 1,024 frames src=B<i> "
+                "dst=A<i> untagged (UDP, one flow per pair), forever: after the warm-up all "
+                "2,048 MACs are learned and every frame is a known unicast (the tag is popped "
+                "t->a and pushed a->t). The ports get their VLAN settings from the running "
+                "config, replayed before any worker sees them. Checked: `show bridge` entries "
+                ">= 2048 before the window, no frame flooded in VLAN %d inside it. Frame sizes "
+                "are the untagged ones; the trunk's frames are 4 bytes longer. testpmd: io "
+                "forwarding on the same two ports. Target: Sluice >= 0.60 x testpmd io; with "
+                "`--scenario ovs` also OVS NORMAL (port t trunks=%d, port a tag=%d; target "
+                "Sluice >= 4 x OVS)." % (VLAN, VLAN, VLAN, VLAN, VLAN, VLAN)),
+            ports=[("t", replay(0, "pcap_t")), ("a", replay(1, "pcap_a"))],
+            sluice_cmds=TRUNK_ACCESS_CMDS,
+            preconfigure=True,
+            testpmd_args=["--forward-mode=io"],
+            frames=trunk_access_frames,
+            min_fdb_entries=2 * PAIRS,
+            no_window_floods=True,
+            flood_vlan=VLAN,
+            target="Sluice/testpmd >= 0.60",
+            ovs=OvsSetup(title="NORMAL, port t trunks=%d, port a tag=%d" % (VLAN, VLAN),
+                         flows=["actions=NORMAL"],
+                         port_settings={"t": ["trunks=%d" % VLAN], "a": ["tag=%d" % VLAN]}),
+        ),
+        Scenario(
+            name="l2-1m-macs",
+            title="L2 trunk <-> access with 1,000,000 learned MACs in the FDB",
+            description=(
+                "As l2-trunk-access (same ports, frames and checks), but sluiced runs with "
+                "`--fdb-entries 1200000`, ageing off, and a third port w (trunk %d) first "
+                "replays, once, a pcap of %s frames from distinct source MACs in VLAN %d "
+                "(64-byte records, about 80 MB, written for the run and deleted after), all "
+                "to one MAC that a static entry puts behind w, so they are dropped as "
+                "`ingress-port-is-egress`. Learn events lost to the full learn ring are made "
+                "up by replaying the file again (`port set w mtu 1500` restarts the port, "
+                "which reopens the file; its FDB entries stay) until `show bridge` learned >= "
+                "1,002,048. The window then measures t <-> a with 1,002,048 entries in the "
+                "FDB; w is idle (at the end of its file) but still polled. flood_copies 2: "
+                "before learning, a frame of t or a floods to the two other members. testpmd: "
+                "io on t and a. Target: Sluice >= 0.45 x testpmd io." % (
+                    VLAN, format(WARM_MACS, ","), VLAN)),
+            ports=[("t", replay(0, "pcap_t")), ("a", replay(1, "pcap_a")),
+                   ("w", PCAP_ONCE.format(idx=2, key="shared_warm"))],
+            sluice_cmds=TRUNK_ACCESS_CMDS + [
+                "port set w vlan trunk %d" % VLAN, "bridge set ageing 0",
+                "fdb add %d %s w" % (VLAN, mac(WARM_SINK, 0))],
+            preconfigure=True,
+            sluiced_args=["--fdb-entries", "1200000"],
+            testpmd_args=["--forward-mode=io"],
+            testpmd_ports=["t", "a"],
+            frames=trunk_access_frames,
+            shared_files={"warm": write_warm_pcap},
+            prefill=Prefill(port="w", macs=WARM_MACS, target_learned=WARM_MACS + 2 * PAIRS,
+                            rewind="port set w mtu 1500"),
+            min_fdb_entries=WARM_MACS + 2 * PAIRS,
+            no_window_floods=True,
+            flood_copies=2,
+            flood_vlan=VLAN,
+            target="Sluice/testpmd >= 0.45",
+        ),
+        Scenario(
+            name="l2-flood",
+            title="L2 flooding: unknown unicast from one port to 4 access ports",
+            description=(
+                "Five access ports of VLAN %d: port in replays 1,024 frames from 16 source "
+                "MACs to 1,024 destinations that never send (unknown unicast, `vlan` flood on), "
+                "s1-s4 replay an empty capture. Every frame is flooded: 3 copies and the "
+                "original, one to each of s1-s4 (frames up to 256 B are copied whole, bigger "
+                "ones get a header-only copy chained to the shared payload). Mpps/core is the "
+                "input rate (frames received), compared with testpmd io on the same five ports "
+                "(--port-topology=chained: in -> s1, so it forwards the input stream once); "
+                "the output column counts the copies sent (4 per input frame)." % VLAN),
+            ports=[("in", replay(0, "pcap_in"))] + [
+                ("s%d" % k, PCAP_ONCE.format(idx=k, key="pcap_empty")) for k in range(1, 5)],
+            sluice_cmds=["port set %s vlan access %d" % (n, VLAN)
+                         for n in ("in", "s1", "s2", "s3", "s4")],
+            preconfigure=True,
+            testpmd_args=["--forward-mode=io", "--port-topology=chained"],
+            frames=flood_frames,
+            flood_copies=4,
+            flood_vlan=VLAN,
+            rate="rx",
         ),
     ]
 }
+
+# `--scenario ovs` is no scenario of its own: it adds Open vSwitch as a third side to the named
+# scenarios that have an `ovs` set-up (`--scenario xconnect,ovs`), or alone to all of them.
+OVS_PSEUDO = "ovs"

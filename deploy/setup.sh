@@ -2,9 +2,28 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Sluice host set-up: Debian packages, 2 MiB hugepages, hugetlbfs mount.
 # Idempotent: safe to re-run; each step checks before it changes anything.
+# Usage: bash deploy/setup.sh [--with-ovs | --ovs-only]
+#   --with-ovs  also install Open vSwitch with DPDK (openvswitch-switch-dpdk), an optional
+#               benchmark dependency: only `bench/run.sh --scenario ovs|all` asks for it,
+#               neither the build nor the tests (nor CI) need it.
+#   --ovs-only  only that (bench/run.sh --no-build --scenario ovs).
 set -euo pipefail
 
 HUGEPAGES=${SLUICE_HUGEPAGES:-1024}
+OVS_PKGS=(openvswitch-switch-dpdk)
+
+with_ovs=0
+base=1
+for arg in "$@"; do
+	case "$arg" in
+	--with-ovs) with_ovs=1 ;;
+	--ovs-only) with_ovs=1 base=0 ;;
+	*)
+		echo "setup: unknown argument '$arg' (--with-ovs, --ovs-only)" >&2
+		exit 2
+		;;
+	esac
+done
 
 PKGS=(
 	build-essential meson ninja-build pkg-config git
@@ -15,11 +34,12 @@ PKGS=(
 	librte-net-vhost23 librte-net-virtio23 librte-net-memif23 librte-net-e1000-23
 	librte-net-ixgbe23 librte-net-i40e23 librte-net-ice23 librte-net-mlx5-23
 	python3 python3-pytest python3-scapy iproute2 iputils-ping tcpdump procps
+	qemu-system-x86 busybox-static	# tests/e2e: QEMU guests on vhost-user ports
 )
 
 need_install() {
 	local p
-	for p in "${PKGS[@]}"; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || return 0
 	done
 	return 1
@@ -30,11 +50,40 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-if need_install; then
+install_ovs() {
+	# The package would enable and start the host's openvswitch-switch service; the
+	# benchmark starts its own ovsdb-server and ovs-vswitchd in a temp dir and needs
+	# neither. Unless the host already has a policy-rc.d, forbid service starts for the
+	# duration of the install (invoke-rc.d and deb-systemd-invoke honour it).
+	local policy=/usr/sbin/policy-rc.d ours=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# sluice deploy/setup.sh: no service starts while OVS installs\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		ours=1
+	fi
+	echo "setup: installing ${OVS_PKGS[*]} (benchmark only; its service is not started)"
+	local rc=0
+	apt-get install -y -q --no-install-recommends "${OVS_PKGS[@]}" || rc=$?
+	if [ "$ours" -eq 1 ]; then
+		rm -f "$policy"
+	fi
+	return "$rc"
+}
+
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+if [ "$base" -eq 1 ] && need_install "${PKGS[@]}"; then
 	echo "setup: installing packages"
-	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
+	updated=1
 	apt-get install -y -q --no-install-recommends "${PKGS[@]}"
+fi
+if [ "$with_ovs" -eq 1 ] && need_install "${OVS_PKGS[@]}"; then
+	[ "$updated" -eq 1 ] || apt-get update -q
+	install_ovs
+fi
+if [ "$base" -eq 0 ]; then
+	exit 0
 fi
 
 nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Smoke test of the benchmark harness: `bench/run.sh --quick` end to end (testpmd and sluiced on
-# pcap-replay ports), into a throw-away CSV, leaving docs/performance.md alone. The harness takes
-# its binaries from $SLUICE_BUILD like the rest of the suite.
+# pcap-replay ports) for the cross-connect and the L2 trunk <-> access scenarios in one run, into a
+# throw-away CSV, leaving docs/performance.md alone. The harness takes its binaries from
+# $SLUICE_BUILD like the rest of the suite. Open vSwitch is not needed (no ovs scenario here).
 import csv
 import os
 import re
@@ -9,41 +10,66 @@ import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(ROOT, "docs", "performance.md")
+SCENARIOS = ["xconnect", "l2-trunk-access"]
 
 
 def table_cells(line):
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+def tables_by_scenario(stdout):
+    """scenario -> [header cells, row cells...] of the console tables."""
+    out, cur = {}, None
+    for line in stdout.splitlines():
+        m = re.match(r"scenario (\S+): ", line)
+        if m:
+            cur = out.setdefault(m.group(1), [])
+        elif cur is not None and line.startswith("| "):
+            cur.append(table_cells(line))
+    return out
+
+
 def test_bench_quick_reports_ratio_with_balanced_accounting(tmp_path):
     results = tmp_path / "results.csv"
     docs_before = os.stat(DOCS).st_mtime_ns if os.path.exists(DOCS) else None
 
-    # --no-build: tests/run.sh has just set up the host and built.
+    # --no-build: tests/run.sh has just set up the host and built. Two scenarios, each one
+    # testpmd and one Sluice run of 2 s: about 25 s.
     r = subprocess.run(
-        ["bash", "bench/run.sh", "--quick", "--no-build", "--no-docs", "--csv", str(results)],
+        ["bash", "bench/run.sh", "--quick", "--scenario", ",".join(SCENARIOS), "--no-build",
+         "--no-docs", "--csv", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=60)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
 
-    rows = [table_cells(l) for l in r.stdout.splitlines() if l.startswith("| ")]
-    assert rows, "no result table in the output:\n" + out
-    head = rows[0]
-    row = next((c for c in rows[1:] if c[0] == "64"), None)
-    assert row is not None, "no 64 B row:\n" + out
-    ratio = row[head.index("Sluice/testpmd")]
-    assert re.fullmatch(r"\d+\.\d{3}", ratio), "no ratio (%r):\n%s" % (ratio, out)
-    assert float(ratio) > 0
-    assert row[head.index("Sluice accounting")].startswith("ok"), out
+    tables = tables_by_scenario(r.stdout)
+    assert sorted(tables) == sorted(SCENARIOS), "result tables missing:\n" + out
+    for scen, rows in tables.items():
+        head = rows[0]
+        row = next((c for c in rows[1:] if c[0] == "64"), None)
+        assert row is not None, "%s: no 64 B row:\n%s" % (scen, out)
+        ratio = row[head.index("Sluice/testpmd")]
+        assert re.fullmatch(r"\d+\.\d{3}", ratio), "%s: no ratio (%r):\n%s" % (scen, ratio, out)
+        assert float(ratio) > 0
+        assert row[head.index("Sluice accounting")].startswith("ok"), out
     assert "accounting: ok" in r.stdout, out
 
     with open(results, newline="") as f:
         runs = list(csv.DictReader(f))
-    assert sorted(x["impl"] for x in runs) == ["sluice", "testpmd"]
+    assert sorted((x["scenario"], x["impl"]) for x in runs) == sorted(
+        (s, i) for s in SCENARIOS for i in ("sluice", "testpmd"))
     for x in runs:
         assert x["status"] == "ok" and x["accounting"] == "ok", x
+        assert x["checks"] == "ok", x
         assert float(x["mpps_per_core"]) > 0, x
         assert x["cpu_model"] and x["dpdk_version"] and x["sluice_commit"] and x["command"], x
+
+    # L2: every destination learned before the window (2 x 1,024 MACs), nothing flooded in it,
+    # and the VLAN settings came from the running config replayed at start.
+    l2 = next(x for x in runs if x["scenario"] == "l2-trunk-access" and x["impl"] == "sluice")
+    assert int(l2["fdb_entries"]) >= 2048, l2
+    assert int(l2["window_floods"]) == 0, l2
+    assert "port set t vlan trunk 10" in l2["command"], l2["command"]
 
     # Every process had its own EAL prefix, removed after it exited.
     pid = runs[0]["run_id"].rsplit("-", 1)[1]
