@@ -47,6 +47,15 @@ struct sl_learn_slot {
 	uint32_t stamp;		/* sl_now_s when last checked */
 };
 
+/* Per-worker cache of destination lookups: (VLAN, MAC) key -> FDB entry
+ * index, validated against the entry itself on every use (see l2_dp.c). */
+#define SL_FDB_CACHE_SIZE 4096
+struct sl_fdb_cache_slot {
+	uint64_t key;
+	uint32_t idx;
+	uint32_t pad;
+};
+
 struct sl_worker {
 	unsigned int id;	/* 0..n-1: RCU thread id and tx queue on every port */
 	unsigned int lcore;
@@ -59,6 +68,7 @@ struct sl_worker {
 	struct rte_mbuf *dropped[SL_TXBUF_SIZE];
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE];
+	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE];
 	uint64_t vlan_rx[4096];		/* packets per ingress VLAN (single writer) */
 	uint64_t vlan_flood[4096];	/* flooded packets per VLAN */
 } __rte_cache_aligned;

@@ -117,7 +117,7 @@ reclaim(void)
 	sl_rcu_synchronize();
 	for (uint32_t i = 0; i < n_pend; i++) {
 		rte_hash_free_key_with_position(sl_fdb_hash, pend[i].pos);
-		sl_fdb_entries[pend[i].idx].flags = 0;
+		__atomic_store_n(&sl_fdb_entries[pend[i].idx].flags, 0, __ATOMIC_RELEASE);
 		free_stack[free_top++] = pend[i].idx;
 	}
 	n_pend = 0;
@@ -140,7 +140,8 @@ entry_del(uint32_t idx)
 		if (pi >= 0 && sl_l2_ports[pi].learned)
 			sl_l2_ports[pi].learned--;
 	}
-	e->flags |= SL_FDB_F_DYING;
+	/* Workers' lookup caches check this before trusting a cached index. */
+	__atomic_store_n(&e->flags, e->flags | SL_FDB_F_DYING, __ATOMIC_RELEASE);
 	pend[n_pend].pos = pos;
 	pend[n_pend].idx = idx;
 	n_pend++;
@@ -162,7 +163,8 @@ entry_add(uint64_t key, uint16_t port, uint8_t flags)
 	e->key = key;
 	e->port = port;
 	e->last_seen = sl_now_s;
-	e->flags = SL_FDB_F_USED | flags;
+	/* release: key and port are visible before a cache hit can accept it */
+	__atomic_store_n(&e->flags, SL_FDB_F_USED | flags, __ATOMIC_RELEASE);
 	/* The entry is complete before the key becomes visible: the LF hash
 	 * publishes the key/data with release semantics. */
 	rc = rte_hash_add_key_data(sl_fdb_hash, &key, (void *)(uintptr_t)idx);

@@ -73,8 +73,44 @@ learn(struct sl_worker *w, uint64_t key, uint16_t in_port, uint32_t now)
 /* Marks a source key that must not be learned (multicast source). */
 #define NO_LEARN UINT64_MAX
 
-/* Make the frame's tagging right for egress port `out` and stage it. */
+/* Destination lookup through the worker's cache: the cached index is only
+ * a hint, trusted when the entry is live (acquire on flags, paired with the
+ * control thread's release) and still holds this key. An entry deleted or
+ * reused since is a miss; a move needs nothing (the port is read live).
+ * Saves the rte_hash lookup (~40 cycles with its memcmp) on a hit. */
+static inline bool
+fdb_cache_get(struct sl_worker *w, uint64_t key, uint32_t *idx)
+{
+	const struct sl_fdb_cache_slot *c = &w->fdb_cache[cache_slot(key)];
+	const struct sl_fdb_entry *e;
+
+	if (c->key != key)
+		return false;
+	e = &sl_fdb_entries[c->idx];
+	if ((__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & (SL_FDB_F_USED | SL_FDB_F_DYING)) !=
+			SL_FDB_F_USED || e->key != key)
+		return false;
+	*idx = c->idx;
+	return true;
+}
+
+/* Move the 12 MAC bytes by a tag's length (overlapping): both loads come
+ * before both stores; a libc memmove call cost ~10 cycles a packet here. */
 static inline void
+move_macs(void *dst, const void *src)
+{
+	uint64_t a;
+	uint32_t b;
+
+	memcpy(&a, src, sizeof(a));
+	memcpy(&b, (const char *)src + sizeof(a), sizeof(b));
+	memcpy(dst, &a, sizeof(a));
+	memcpy((char *)dst + sizeof(a), &b, sizeof(b));
+}
+
+/* Make the frame's tagging right for egress port `out` and stage it.
+ * Inlined into the unicast path (a call cost ~5 cycles a packet). */
+static __rte_always_inline void
 egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
 	const struct meta *md)
 {
@@ -90,7 +126,7 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 				sl_drop(w, m, SL_DROP_NO_MBUF);
 				return;
 			}
-			memmove(eth, (char *)eth + sizeof(*vh), 2 * RTE_ETHER_ADDR_LEN);
+			move_macs(eth, (char *)eth + sizeof(*vh));
 			eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
 		} else {
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -101,7 +137,7 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 	} else {
 		if (md->tagged) {
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-			memmove((char *)eth + sizeof(*vh), eth, 2 * RTE_ETHER_ADDR_LEN);
+			move_macs((char *)eth + sizeof(*vh), eth);
 			rte_pktmbuf_adj(m, sizeof(*vh));
 		}
 		len = m->pkt_len;
@@ -111,6 +147,13 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 		return;
 	}
 	sl_tx_enqueue(w, s, out, m);
+}
+
+static __rte_noinline void
+egress_flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
+	const struct meta *md)
+{
+	egress(w, s, m, out, md);
 }
 
 static struct rte_mbuf *
@@ -166,9 +209,9 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 			SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
 			continue;
 		}
-		egress(w, s, c, p, md);
+		egress_flood(w, s, c, p, md);
 	}
-	egress(w, s, m, last, md);
+	egress_flood(w, s, m, last, md);
 }
 
 /* Classify one frame; returns false (and drops it) if it cannot be bridged. */
@@ -231,10 +274,12 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf *fwd[SL_BURST_MAX];
 	struct meta md[SL_BURST_MAX];
 	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX];
+	uint32_t idx[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
-	uint64_t hits = 0;
-	uint16_t nf = 0;
+	uint16_t miss[SL_BURST_MAX];
+	uint64_t hits = 0, lhits = 0;
+	uint16_t nf = 0, nm = 0, vid_run = 0, vid_n = 0;
 
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -247,7 +292,14 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		if (!classify(w, s, ip, in_port, m, &md[nf]))
 			continue;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-		SL_STAT_ADD(w->vlan_rx[md[nf].vid], 1);
+		/* per-VLAN rx counter: one update per run of a VLAN, not per packet */
+		if (md[nf].vid != vid_run) {
+			if (vid_n)
+				SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
+			vid_run = md[nf].vid;
+			vid_n = 0;
+		}
+		vid_n++;
 		skeys[nf] = NO_LEARN;
 		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 				!rte_is_zero_ether_addr(&eth->src_addr)) {
@@ -256,12 +308,46 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			rte_prefetch0(&w->learn_cache[cache_slot(skeys[nf])]);
 		}
 		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
-		kp[nf] = &keys[nf];
+		/* Cache slots and entries are L1 misses for a flow set larger
+		 * than a few hundred: prefetch now, use in the next passes. */
+		rte_prefetch0(&w->fdb_cache[cache_slot(keys[nf])]);
 		fwd[nf++] = m;
 	}
+	if (vid_n)
+		SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
 	if (nf == 0)
 		return;
-	rte_hash_lookup_bulk_data(sl_fdb_hash, kp, nf, &hits, data);
+	for (uint16_t i = 0; i < nf; i++) {
+		const struct sl_fdb_cache_slot *c = &w->fdb_cache[cache_slot(keys[i])];
+
+		idx[i] = c->idx;
+		if (c->key == keys[i])
+			rte_prefetch0(&sl_fdb_entries[c->idx]);
+	}
+	for (uint16_t i = 0; i < nf; i++) {
+		if (fdb_cache_get(w, keys[i], &idx[i])) {
+			hits |= UINT64_C(1) << i;
+		} else if (!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
+				rte_pktmbuf_mtod(fwd[i], void *))) {
+			kp[nm] = &keys[i];
+			miss[nm++] = i;
+		}
+	}
+	if (nm) {
+		rte_hash_lookup_bulk_data(sl_fdb_hash, kp, nm, &lhits, data);
+		for (uint16_t k = 0; k < nm; k++) {
+			uint16_t i = miss[k];
+			struct sl_fdb_cache_slot *c;
+
+			if (!((lhits >> k) & 1))
+				continue;
+			idx[i] = (uintptr_t)data[k];
+			hits |= UINT64_C(1) << i;
+			c = &w->fdb_cache[cache_slot(keys[i])];
+			c->key = keys[i];
+			c->idx = idx[i];
+		}
+	}
 
 	for (uint16_t i = 0; i < nf; i++) {
 		struct rte_mbuf *m = fwd[i];
@@ -271,7 +357,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			learn(w, skeys[i], in_port, now);
 
 		if (likely((hits >> i) & 1)) {
-			const struct sl_fdb_entry *e = &sl_fdb_entries[(uintptr_t)data[i]];
+			const struct sl_fdb_entry *e = &sl_fdb_entries[idx[i]];
 
 			out = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
 			if (unlikely(out == in_port)) {

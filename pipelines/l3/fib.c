@@ -19,8 +19,11 @@
 
 #define ROOT_BYTES ((size_t)SL_FIB_ROOT_SIZE * sizeof(uint32_t))
 #define GROUP_BYTES ((size_t)SL_FIB_GROUP_SIZE * sizeof(uint32_t))
-#define CHUNK_BYTES ((size_t)SL_FIB_CHUNK_GROUPS * GROUP_BYTES)
-#define CHUNK_ALIGN ((size_t)2 << 20)	/* so THP can back a chunk with 2 huge pages */
+#define CHUNK_GROUPS 4096u		/* the pool grows 4 MiB at a time */
+#define CHUNK_BYTES ((size_t)CHUNK_GROUPS * GROUP_BYTES)
+#define POOL_GROUPS_MAX (1u << 26)	/* address space reserved: 64 GiB a family */
+#define POOL_GROUPS_MIN (1u << 16)	/* ... or down to 64 MiB where that fails */
+#define HUGE_ALIGN ((size_t)2 << 20)	/* so THP can back each chunk with huge pages */
 #define PEND_ROOTS_MAX 64		/* 16 MiB of roots waiting: reclaim then */
 
 struct sl_fib_tables sl_fib_tables[SL_FIB_FAMILIES];
@@ -47,6 +50,9 @@ struct fam {
 	/* Group pool. free[] and pend[] are sized for every group the chunks
 	 * hold, so retiring or freeing a group never allocates. */
 	uint32_t n_chunks;
+	uint32_t groups_max;	/* the reserved range */
+	void *map;		/* as mmap gave it, for munmap */
+	size_t map_len;
 	uint32_t bump;		/* groups never handed out start here */
 	uint32_t *free, n_free;
 	uint32_t *pend, n_pend;
@@ -227,18 +233,26 @@ rib_link(struct fam *f, uint32_t *rootp, uint32_t parent, u128 key, uint32_t nod
 		N(f, parent)->child[key_bit(key, N(f, parent)->len)] = node;
 }
 
-/* key/len must not be in the tree as a route; 2 nodes must be reserved. */
+/* Insert key/len, or find it: *existed says which. One walk either way
+ * (the walk is most of an insert's cost: a cache miss a node). 2 nodes must
+ * be reserved. */
 static uint32_t
-rib_insert(struct fam *f, uint32_t *rootp, u128 key, unsigned int len, uint32_t nh)
+rib_insert(struct fam *f, uint32_t *rootp, u128 key, unsigned int len, uint32_t nh,
+	bool *existed)
 {
 	uint32_t parent = 0, cur = *rootp, nw, glue;
 	unsigned int common;
 	u128 ck;
 
+	*existed = false;
 	while (cur != 0) {
 		struct rnode *n = N(f, cur);
 
 		if (n->len == len && nkey(n) == key) {
+			if (n->valid) {
+				*existed = true;
+				return cur;
+			}
 			/* A glue node at exactly this prefix becomes the route. */
 			n->valid = 1;
 			n->nh = nh;
@@ -346,27 +360,58 @@ rib_free_tree(struct fam *f, uint32_t i)
 static uint32_t *
 group_ptr(unsigned int fam, uint32_t gi)
 {
-	return sl_fib_tables[fam].chunk[gi >> SL_FIB_CHUNK_SHIFT] +
-		((size_t)(gi & (SL_FIB_CHUNK_GROUPS - 1)) << SL_FIB_GROUP_BITS);
+	return sl_fib_tables[fam].groups + ((size_t)gi << SL_FIB_GROUP_BITS);
 }
 
 static uint32_t
 groups_cap(const struct fam *f)
 {
-	return f->n_chunks * SL_FIB_CHUNK_GROUPS;
+	return f->n_chunks * CHUNK_GROUPS;
 }
 
+/* Address space for the whole pool, reserved at init (PROT_NONE costs no
+ * memory and no commit charge), so the pool never moves and a group index
+ * is an offset from one base that workers may read as a plain constant.
+ * 64 GiB where the process may map that much. */
+static int
+pool_reserve_range(unsigned int fam)
+{
+	struct fam *f = &fams[fam];
+	void *map = MAP_FAILED;
+	uintptr_t base;
+	size_t len = 0;
+	uint32_t n;
+
+	for (n = POOL_GROUPS_MAX; n >= POOL_GROUPS_MIN; n /= 2) {
+		len = (size_t)n * GROUP_BYTES + HUGE_ALIGN;
+		map = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			-1, 0);
+		if (map != MAP_FAILED)
+			break;
+	}
+	if (map == MAP_FAILED)
+		return -ENOMEM;
+	base = RTE_ALIGN_CEIL((uintptr_t)map, HUGE_ALIGN);
+	f->map = map;
+	f->map_len = len;
+	f->groups_max = n;
+	sl_fib_tables[fam].groups = (uint32_t *)base;
+	return 0;
+}
+
+/* Commit the next 4 MiB of the range: plain memory, not DPDK hugepages, so
+ * the pool is bounded by RAM, not by the hugepage reservation. */
 static int
 chunk_add(unsigned int fam)
 {
 	struct fam *f = &fams[fam];
-	size_t cap = (size_t)(f->n_chunks + 1) * SL_FIB_CHUNK_GROUPS;
+	size_t cap = (size_t)(f->n_chunks + 1) * CHUNK_GROUPS;
 	uint32_t *c, *fr, *pe;
 
-	if (f->n_chunks == SL_FIB_CHUNKS_MAX)
+	if (cap > f->groups_max)
 		return -ENOSPC;
-	c = aligned_alloc(CHUNK_ALIGN, CHUNK_BYTES);
-	if (c == NULL)
+	c = group_ptr(fam, f->n_chunks * CHUNK_GROUPS);
+	if (mprotect(c, CHUNK_BYTES, PROT_READ | PROT_WRITE) < 0)
 		goto err_nomem;
 	/* Fewer TLB misses on lookups; THP in "madvise" mode needs the hint.
 	 * Best effort: a kernel without THP just says no. */
@@ -379,14 +424,11 @@ chunk_add(unsigned int fam)
 	if (pe == NULL)
 		goto err_chunk;
 	f->pend = pe;
-	/* release: the slot is visible before any entry names a group in it
-	 * (those entries are stored with release later). */
-	__atomic_store_n(&sl_fib_tables[fam].chunk[f->n_chunks], c, __ATOMIC_RELEASE);
 	f->n_chunks++;
 	return 0;
 
 err_chunk:
-	free(c);
+	mprotect(c, CHUNK_BYTES, PROT_NONE);
 err_nomem:
 	n_chunk_fail++;
 	SL_LOG(ERR, "fib: %s group pool: no memory for chunk %u (%zu MiB)",
@@ -438,14 +480,29 @@ group_retire_tree(unsigned int fam, uint32_t gi)
 	group_retire(fam, gi);
 }
 
+/* A root of its own mapping, read once per page: every page maps the
+ * kernel's shared zero page (no memory, and no page fault for a worker
+ * later); only pages that routes write get memory. A VRF whose routes sit
+ * in a few /16s pays a few 4 KiB pages, not 256 KiB; a default route
+ * touches them all. */
 static uint32_t *
 root_alloc(void)
 {
-	uint32_t *r = aligned_alloc(RTE_CACHE_LINE_SIZE, ROOT_BYTES);
+	void *r = mmap(NULL, ROOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		-1, 0);
 
-	if (r != NULL)
-		memset(r, 0, ROOT_BYTES);
+	if (r == MAP_FAILED)
+		return NULL;
+	for (size_t o = 0; o < ROOT_BYTES; o += 4096)
+		(void)((volatile const uint8_t *)r)[o];
 	return r;
+}
+
+static void
+root_free(uint32_t *r)
+{
+	if (r != NULL)
+		munmap(r, ROOT_BYTES);
 }
 
 static void
@@ -481,7 +538,7 @@ sl_fib_commit(void)
 		f->n_free += f->n_pend;
 		f->n_pend = 0;
 		for (uint32_t i = 0; i < f->n_pend_roots; i++)
-			free(f->pend_roots[i]);
+			root_free(f->pend_roots[i]);
 		f->n_pend_roots = 0;
 	}
 }
@@ -667,7 +724,7 @@ route_add(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len, u
 	uint8_t key[16];
 	uint32_t i, *root;
 	struct vrf *v;
-	bool fresh = false;
+	bool existed;
 	u128 k;
 	int rc;
 
@@ -682,34 +739,36 @@ route_add(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len, u
 	u.key = key;
 	u.leaf = leaf_make(len, nh);
 
-	i = rib_find(f, v->rib[fam], k, len);
-	if (i != 0) {
-		/* Replace: the route's entries and groups exist already. */
-		if (N(f, i)->nh != nh) {
-			N(f, i)->nh = nh;
-			install(&u, t->root[vrf], 0);
-		}
-		return 0;
-	}
-	/* Take everything that can fail first, so a failure changes nothing. */
+	/* Take everything that can fail first, so a failure changes nothing.
+	 * A replace needs none of it, but finding out costs a walk. */
 	if ((rc = rib_reserve(f, 2)) < 0 || (rc = pool_reserve(fam, groups_needed(len))) < 0)
 		return rc;
 	root = t->root[vrf];
-	if (root == NULL) {
-		root = root_alloc();
-		if (root == NULL)
-			return -ENOMEM;
-		fresh = true;
+	if (len > 0 && root == NULL && (root = root_alloc()) == NULL)
+		return -ENOMEM;
+	i = rib_insert(f, &v->rib[fam], k, len, nh, &existed);
+	if (existed && N(f, i)->nh == nh)
+		return 0;
+	N(f, i)->nh = nh;
+	if (len == 0) {
+		/* The default route stays out of the trie: see dflt in fib_dp.h.
+		 * release: as an entry store. */
+		__atomic_store_n(&t->dflt[vrf], u.leaf, __ATOMIC_RELEASE);
+	} else {
+		/* On a replace the route's entries and groups exist already (a
+		 * group holding a route's entries never collapses while it is
+		 * there), so nothing is allocated. */
+		install(&u, root, 0);
+		if (t->root[vrf] == NULL) {
+			/* release: the table and its groups are complete first. */
+			__atomic_store_n(&t->root[vrf], root, __ATOMIC_RELEASE);
+			f->n_roots++;
+		}
 	}
-	rib_insert(f, &v->rib[fam], k, len, nh);
-	install(&u, root, 0);
-	if (fresh) {
-		/* release: the table and its groups are complete first. */
-		__atomic_store_n(&t->root[vrf], root, __ATOMIC_RELEASE);
-		f->n_roots++;
+	if (!existed) {
+		v->routes[fam]++;
+		f->n_routes++;
 	}
-	v->routes[fam]++;
-	f->n_routes++;
 	return 0;
 }
 
@@ -737,14 +796,20 @@ route_del(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len)
 		return -ENOENT;
 	p = rib_parent(f, i);
 	u.key = key;
-	u.leaf = p != 0 ? leaf_make(N(f, p)->len, N(f, p)->nh) : 0;
+	/* Entries fall back to the covering route; to 0 where that is the
+	 * default route, which lookups apply to empty entries themselves. */
+	u.leaf = p != 0 && N(f, p)->len > 0 ? leaf_make(N(f, p)->len, N(f, p)->nh) : 0;
 	root = t->root[vrf];
-	remove_route(&u, root, 0);
+	if (len == 0)
+		__atomic_store_n(&t->dflt[vrf], 0, __ATOMIC_RELEASE);
+	else
+		remove_route(&u, root, 0);
 	rib_remove(f, &v->rib[fam], i);
 	v->routes[fam]--;
 	f->n_routes--;
-	if (v->routes[fam] == 0) {
-		/* Every group collapsed to 0 on the way: the root is empty. */
+	if (root != NULL && v->routes[fam] == (t->dflt[vrf] != 0)) {
+		/* No route but the default left: every group collapsed to 0 on
+		 * the way, the root is empty. */
 		__atomic_store_n(&t->root[vrf], NULL, __ATOMIC_RELEASE);
 		f->n_roots--;
 		root_retire(fam, root);
@@ -825,6 +890,7 @@ sl_fib_vrf_destroy(uint16_t vrf)
 			f->n_roots--;
 			root_retire(fam, root);
 		}
+		__atomic_store_n(&sl_fib_tables[fam].dflt[vrf], 0, __ATOMIC_RELEASE);
 		rib_free_tree(f, v->rib[fam]);
 		f->n_routes -= v->routes[fam];
 	}
@@ -959,12 +1025,12 @@ fam_json(const struct fam *f)
 		(size_t)f->nodes_cap * sizeof(struct rnode);
 	uint32_t nfree = f->n_free + (groups_cap(f) - f->bump);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"routes", (json_int_t)f->n_routes, "roots", (json_int_t)f->n_roots,
 		"roots_pending", (json_int_t)f->n_pend_roots,
 		"groups_used", (json_int_t)(groups_cap(f) - nfree - f->n_pend),
 		"groups_free", (json_int_t)nfree, "groups_pending", (json_int_t)f->n_pend,
-		"chunks", (json_int_t)f->n_chunks,
+		"groups_max", (json_int_t)f->groups_max, "chunks", (json_int_t)f->n_chunks,
 		"rib_nodes", (json_int_t)(f->nodes_cap ? f->nodes_cap - 1 - f->n_nodes_free : 0),
 		"rib_nodes_cap", (json_int_t)f->nodes_cap, "bytes", (json_int_t)bytes);
 }
@@ -990,6 +1056,15 @@ sl_fib_init(void)
 	SL_ASSERT_CTRL();
 	n_commits = 0;
 	n_chunk_fail = 0;
+	for (unsigned int fam = 0; fam < SL_FIB_FAMILIES; fam++) {
+		if (sl_fib_tables[fam].groups != NULL)
+			continue;
+		if (pool_reserve_range(fam) < 0) {
+			SL_LOG(ERR, "fib: cannot reserve address space for the group pool");
+			sl_fib_fini();
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -1003,11 +1078,11 @@ sl_fib_fini(void)
 		unsigned int max_len = f->max_len;
 
 		for (unsigned int v = 0; v < SL_VRF_MAX; v++)
-			free(t->root[v]);
+			root_free(t->root[v]);
 		for (uint32_t i = 0; i < f->n_pend_roots; i++)
-			free(f->pend_roots[i]);
-		for (uint32_t c = 0; c < f->n_chunks; c++)
-			free(t->chunk[c]);
+			root_free(f->pend_roots[i]);
+		if (f->map != NULL)
+			munmap(f->map, f->map_len);
 		free(f->free);
 		free(f->pend);
 		free(f->nodes);

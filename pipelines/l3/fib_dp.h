@@ -21,9 +21,6 @@
 #define SL_FIB_ROOT_SIZE (1u << SL_FIB_ROOT_BITS)
 #define SL_FIB_GROUP_BITS 8		/* stride of every deeper level */
 #define SL_FIB_GROUP_SIZE (1u << SL_FIB_GROUP_BITS)
-#define SL_FIB_CHUNK_SHIFT 12		/* 4096 groups (4 MiB) a chunk */
-#define SL_FIB_CHUNK_GROUPS (1u << SL_FIB_CHUNK_SHIFT)
-#define SL_FIB_CHUNKS_MAX 65536		/* 2^28 groups a family at most */
 
 enum { SL_FIB_V4, SL_FIB_V6, SL_FIB_FAMILIES };
 
@@ -31,33 +28,39 @@ enum { SL_FIB_V4, SL_FIB_V6, SL_FIB_FAMILIES };
  * - root[vrf]: level-0 table of the VRF, NULL while it has no route of the
  *   family; stored with release once the table is complete, loaded with
  *   acquire. Freed only after a grace period once unpublished.
- * - chunk[i]: group storage; a slot is stored (release) once, before any
- *   entry names a group in it, and never changes until sl_fib_fini(). */
+ * - dflt[vrf]: the leaf of the VRF's default route (/0), or 0. It is never
+ *   expanded into the trie, where it would write all 65,536 root entries and
+ *   make every VRF's root resident (256 KiB, measured: docs/fib.md); a
+ *   lookup that ends on an empty entry (or finds no root) takes it instead.
+ *   Stored with release, loaded with acquire after the entry that was empty.
+ * - groups: the group pool, one range of address space reserved by
+ *   sl_fib_init() before any worker starts, committed 4 MiB at a time and
+ *   never moved until sl_fib_fini(): a constant to workers. Group i is at
+ *   groups + 256 i. */
 struct sl_fib_tables {
 	uint32_t *root[SL_VRF_MAX];
-	uint32_t *chunk[SL_FIB_CHUNKS_MAX];
+	uint32_t dflt[SL_VRF_MAX];
+	uint32_t *groups;
 };
 
 extern struct sl_fib_tables sl_fib_tables[SL_FIB_FAMILIES];
 
 /* Acquire: pairs with the writer's store-release of this entry, which comes
- * after it filled the group the entry may name (and stored its chunk). A
- * plain mov on x86. */
+ * after it filled the group the entry may name. A plain mov on x86. */
 static inline uint32_t
 sl_fib_entry_load(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-/* The group a child entry names. Relaxed: the caller's acquire load of the
- * entry already ordered the chunk pointer store before it. */
+/* The group a child entry names, from the pool base (read once a lookup:
+ * it is constant, and a load after an acquire cannot be merged with one
+ * before it). No table of chunk pointers to read first: one dependent load
+ * a level, not two. */
 static inline const uint32_t *
-sl_fib_group(const struct sl_fib_tables *t, uint32_t e)
+sl_fib_group(const uint32_t *groups, uint32_t e)
 {
-	uint32_t gi = e & ~SL_FIB_F_CHILD;
-	const uint32_t *c = __atomic_load_n(&t->chunk[gi >> SL_FIB_CHUNK_SHIFT], __ATOMIC_RELAXED);
-
-	return c + ((size_t)(gi & (SL_FIB_CHUNK_GROUPS - 1)) << SL_FIB_GROUP_BITS);
+	return groups + ((size_t)(e & ~SL_FIB_F_CHILD) << SL_FIB_GROUP_BITS);
 }
 
 /* Leaf -> next hop; the empty entry (0) gives SL_FIB_MISS without a branch. */
@@ -73,41 +76,55 @@ sl_fib_root(unsigned int fam, uint16_t vrf)
 	return __atomic_load_n(&sl_fib_tables[fam].root[vrf], __ATOMIC_ACQUIRE);
 }
 
+/* The final entry of a walk -> next hop; an empty entry takes the default
+ * route. Loaded after the entry: a delete that empties entries under a
+ * default route stored the default before, so this sees it. */
+static inline uint32_t
+sl_fib_result(unsigned int fam, uint16_t vrf, uint32_t e)
+{
+	if (e == 0)
+		e = __atomic_load_n(&sl_fib_tables[fam].dflt[vrf], __ATOMIC_ACQUIRE);
+	return sl_fib_entry_nh(e);
+}
+
 /* worker, RCU reader: next-hop id for addr (host order) in vrf
- * (< SL_VRF_MAX), or SL_FIB_MISS. At most 3 dependent reads. */
+ * (< SL_VRF_MAX), or SL_FIB_MISS. At most 3 dependent reads (a 4th, of the
+ * default route, where the walk ends on an empty entry). */
 static inline uint32_t
 sl_fib4_lookup(uint16_t vrf, uint32_t addr)
 {
-	const struct sl_fib_tables *t = &sl_fib_tables[SL_FIB_V4];
+	const uint32_t *g = sl_fib_tables[SL_FIB_V4].groups;
 	const uint32_t *root = sl_fib_root(SL_FIB_V4, vrf);
 	uint32_t e;
 
 	if (unlikely(root == NULL))
-		return SL_FIB_MISS;
+		return sl_fib_result(SL_FIB_V4, vrf, 0);
 	e = sl_fib_entry_load(&root[addr >> 16]);
 	if (e & SL_FIB_F_CHILD) {
-		e = sl_fib_entry_load(&sl_fib_group(t, e)[(addr >> 8) & 0xff]);
+		e = sl_fib_entry_load(&sl_fib_group(g, e)[(addr >> 8) & 0xff]);
 		if (e & SL_FIB_F_CHILD)
-			e = sl_fib_entry_load(&sl_fib_group(t, e)[addr & 0xff]);
+			e = sl_fib_entry_load(&sl_fib_group(g, e)[addr & 0xff]);
 	}
-	return sl_fib_entry_nh(e);
+	return sl_fib_result(SL_FIB_V4, vrf, e);
 }
 
-/* worker, RCU reader: n lookups in one VRF. Level by level over the whole
- * burst: every first-level entry is prefetched before the first is read,
- * and each group entry a packet needs next is prefetched one pass before it
- * is read, so the burst's cache misses overlap instead of chaining.
- * nhs[] holds the entries between passes. */
+/* worker, RCU reader: n lookups in one VRF. Every first-level entry of the
+ * burst is prefetched before the first is read; the second pass reads them
+ * and prefetches the group entry each address needs next, so the burst's
+ * cache misses overlap instead of chaining; the last pass finishes each walk
+ * (level 3 is rare: /25-/32). nhs[] holds the entries between passes.
+ * Measured against a pass per level and a plain loop of single lookups:
+ * docs/fib.md. */
 static inline void
 sl_fib4_lookup_bulk(uint16_t vrf, const uint32_t *addrs, uint32_t *nhs, unsigned int n)
 {
-	const struct sl_fib_tables *t = &sl_fib_tables[SL_FIB_V4];
+	const uint32_t *g = sl_fib_tables[SL_FIB_V4].groups;
 	const uint32_t *root = sl_fib_root(SL_FIB_V4, vrf);
-	unsigned int i, more = 0;
+	unsigned int i;
 
 	if (unlikely(root == NULL)) {
 		for (i = 0; i < n; i++)
-			nhs[i] = SL_FIB_MISS;
+			nhs[i] = sl_fib_result(SL_FIB_V4, vrf, 0);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -115,33 +132,20 @@ sl_fib4_lookup_bulk(uint16_t vrf, const uint32_t *addrs, uint32_t *nhs, unsigned
 	for (i = 0; i < n; i++) {
 		uint32_t e = sl_fib_entry_load(&root[addrs[i] >> 16]);
 
-		if (e & SL_FIB_F_CHILD) {
-			rte_prefetch0(&sl_fib_group(t, e)[(addrs[i] >> 8) & 0xff]);
-			more = 1;
-		}
+		if (e & SL_FIB_F_CHILD)
+			rte_prefetch0(&sl_fib_group(g, e)[(addrs[i] >> 8) & 0xff]);
 		nhs[i] = e;
 	}
-	if (more) {
-		more = 0;
-		for (i = 0; i < n; i++) {
-			uint32_t e = nhs[i];
+	for (i = 0; i < n; i++) {
+		uint32_t e = nhs[i];
 
-			if (!(e & SL_FIB_F_CHILD))
-				continue;
-			e = sl_fib_entry_load(&sl_fib_group(t, e)[(addrs[i] >> 8) & 0xff]);
-			if (e & SL_FIB_F_CHILD) {
-				rte_prefetch0(&sl_fib_group(t, e)[addrs[i] & 0xff]);
-				more = 1;
-			}
-			nhs[i] = e;
+		if (e & SL_FIB_F_CHILD) {
+			e = sl_fib_entry_load(&sl_fib_group(g, e)[(addrs[i] >> 8) & 0xff]);
+			if (e & SL_FIB_F_CHILD)
+				e = sl_fib_entry_load(&sl_fib_group(g, e)[addrs[i] & 0xff]);
 		}
+		nhs[i] = sl_fib_result(SL_FIB_V4, vrf, e);
 	}
-	if (more)
-		for (i = 0; i < n; i++)
-			if (nhs[i] & SL_FIB_F_CHILD)
-				nhs[i] = sl_fib_entry_load(&sl_fib_group(t, nhs[i])[addrs[i] & 0xff]);
-	for (i = 0; i < n; i++)
-		nhs[i] = sl_fib_entry_nh(nhs[i]);
 }
 
 /* worker, RCU reader: as sl_fib4_lookup, addr in network order. At most 15
@@ -149,30 +153,32 @@ sl_fib4_lookup_bulk(uint16_t vrf, const uint32_t *addrs, uint32_t *nhs, unsigned
 static inline uint32_t
 sl_fib6_lookup(uint16_t vrf, const uint8_t addr[16])
 {
-	const struct sl_fib_tables *t = &sl_fib_tables[SL_FIB_V6];
+	const uint32_t *g = sl_fib_tables[SL_FIB_V6].groups;
 	const uint32_t *root = sl_fib_root(SL_FIB_V6, vrf);
 	uint32_t e;
 
 	if (unlikely(root == NULL))
-		return SL_FIB_MISS;
+		return sl_fib_result(SL_FIB_V6, vrf, 0);
 	e = sl_fib_entry_load(&root[(uint32_t)addr[0] << 8 | addr[1]]);
 	for (unsigned int b = 2; (e & SL_FIB_F_CHILD) && b < 16; b++)
-		e = sl_fib_entry_load(&sl_fib_group(t, e)[addr[b]]);
-	return sl_fib_entry_nh(e);
+		e = sl_fib_entry_load(&sl_fib_group(g, e)[addr[b]]);
+	return sl_fib_result(SL_FIB_V6, vrf, e);
 }
 
-/* worker, RCU reader: n IPv6 lookups in one VRF, level by level as in
- * sl_fib4_lookup_bulk; a pass runs only while some address still descends. */
+/* worker, RCU reader: n IPv6 lookups in one VRF, one pass per level over
+ * the burst, each pass prefetching what the next reads: /48s and /64s are
+ * 5 and 7 levels deep, and overlapping those misses across the burst is what
+ * pays (docs/fib.md). A pass runs only while some address still descends. */
 static inline void
 sl_fib6_lookup_bulk(uint16_t vrf, const uint8_t (*addrs)[16], uint32_t *nhs, unsigned int n)
 {
-	const struct sl_fib_tables *t = &sl_fib_tables[SL_FIB_V6];
+	const uint32_t *g = sl_fib_tables[SL_FIB_V6].groups;
 	const uint32_t *root = sl_fib_root(SL_FIB_V6, vrf);
 	unsigned int i, b, more = 0;
 
 	if (unlikely(root == NULL)) {
 		for (i = 0; i < n; i++)
-			nhs[i] = SL_FIB_MISS;
+			nhs[i] = sl_fib_result(SL_FIB_V6, vrf, 0);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -181,7 +187,7 @@ sl_fib6_lookup_bulk(uint16_t vrf, const uint8_t (*addrs)[16], uint32_t *nhs, uns
 		uint32_t e = sl_fib_entry_load(&root[(uint32_t)addrs[i][0] << 8 | addrs[i][1]]);
 
 		if (e & SL_FIB_F_CHILD) {
-			rte_prefetch0(&sl_fib_group(t, e)[addrs[i][2]]);
+			rte_prefetch0(&sl_fib_group(g, e)[addrs[i][2]]);
 			more = 1;
 		}
 		nhs[i] = e;
@@ -193,16 +199,16 @@ sl_fib6_lookup_bulk(uint16_t vrf, const uint8_t (*addrs)[16], uint32_t *nhs, uns
 
 			if (!(e & SL_FIB_F_CHILD))
 				continue;
-			e = sl_fib_entry_load(&sl_fib_group(t, e)[addrs[i][b]]);
+			e = sl_fib_entry_load(&sl_fib_group(g, e)[addrs[i][b]]);
 			if ((e & SL_FIB_F_CHILD) && b < 15) {
-				rte_prefetch0(&sl_fib_group(t, e)[addrs[i][b + 1]]);
+				rte_prefetch0(&sl_fib_group(g, e)[addrs[i][b + 1]]);
 				more = 1;
 			}
 			nhs[i] = e;
 		}
 	}
 	for (i = 0; i < n; i++)
-		nhs[i] = sl_fib_entry_nh(nhs[i]);
+		nhs[i] = sl_fib_result(SL_FIB_V6, vrf, nhs[i]);
 }
 
 #endif
