@@ -293,7 +293,9 @@ ageing(void)
 		if ((e->flags & (SL_FDB_F_USED | SL_FDB_F_STATIC | SL_FDB_F_DYING)) !=
 				SL_FDB_F_USED)
 			continue;
-		if (now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) >= ageing_s) {
+		/* ">": last_seen has 1 s resolution, so an entry lives at least
+		 * ageing_s (never aged within the second it was learned). */
+		if (now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) > ageing_s) {
 			entry_del(i);
 			st.aged++;
 		}
