@@ -57,6 +57,8 @@ main(int argc, char **argv)
 	/* One fake port so learn events are accepted. */
 	sl_ports[0].used = true;
 	sl_ports[0].port_id = 0;
+	sl_l2_port_added(0);		/* access VLAN 1 ... */
+	sl_l2_ports[0].pvid = 10;	/* ... moved to the VLAN of the keys */
 
 	keys = malloc(sizeof(*keys) * n);
 	for (uint32_t i = 0; i < n; i++)

@@ -67,7 +67,7 @@ struct sl_worker {
 	uint16_t n_dropped;
 	struct rte_mbuf *dropped[SL_TXBUF_SIZE];
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
-	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE];
+	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
 	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE];
 	uint64_t vlan_rx[4096];		/* packets per ingress VLAN (single writer) */
 	uint64_t vlan_flood[4096];	/* flooded packets per VLAN */
