@@ -134,6 +134,22 @@ mem(const char *fam, const char *key)
 	return v;
 }
 
+/* Resident memory of the process (bytes): what the tables really cost,
+ * untouched pages of roots and chunks excluded. */
+static double
+rss(void)
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (double)res * 4096;
+}
+
 static double
 secs(uint64_t t0)
 {
@@ -269,7 +285,10 @@ run_ipv4_100k(void)
 	uint64_t t0;
 	double s;
 
+	double r0;
+
 	gen4(p, n, 0, 0);
+	r0 = rss();
 	sl_fib_vrf_create(1);
 	t0 = rte_rdtsc();
 	for (unsigned int i = 0; i < n; i++)
@@ -279,7 +298,8 @@ run_ipv4_100k(void)
 		sl_fib_route_count(1, AF_INET));
 	rowf("insert rate (M routes/s)", "%.2f", n / s / 1e6);
 	rowf("memory: FIB + RIB (MiB)", "%.1f", mib(mem(NULL, "bytes")));
-	rowf("groups used (1 KiB each)", "%.0f", (double)mem("ipv4", "groups_used"));
+	rowf("  resident (RSS growth, MiB)", "%.1f", (rss() - r0) / 1048576);
+	rowf("  groups used (1 KiB each)", "%.0f", (double)mem("ipv4", "groups_used"));
 
 	for (unsigned int i = 0; i < RTE_DIM(set); i++)
 		set[i] = addr_in4(p, n);
@@ -353,7 +373,10 @@ run_ipv4_1m(void)
 	uint64_t t0;
 	double s;
 
+	double r0;
+
 	gen4(p, n, 0, 0);
+	r0 = rss();
 	sl_fib_vrf_create(2);
 	t0 = rte_rdtsc();
 	for (unsigned int i = 0; i < n; i++)
@@ -363,19 +386,24 @@ run_ipv4_1m(void)
 	rowf("insert time (s)", "%.2f", s);
 	rowf("insert rate (M routes/s)", "%.2f", n / s / 1e6);
 	rowf("memory: FIB + RIB (MiB)", "%.1f", mib(mem(NULL, "bytes")));
+	rowf("  resident (RSS growth, MiB)", "%.1f", (rss() - r0) / 1048576);
 	rowf("  groups used (1 KiB each)", "%.0f", (double)mem("ipv4", "groups_used"));
 	rowf("  RIB nodes (40 B each)", "%.0f", (double)mem("ipv4", "rib_nodes"));
 	for (unsigned int i = 0; i < LOOKUPS; i++)
 		rnd[i] = addr_in4(p, n);
 	rowf("bulk(32) lookup, random addr in random route (cycles)", "%.1f",
 		bench4(2, rnd, LOOKUPS, true));
-	/* A short prefix rewrites every entry it covers, groups included. */
+	/* The default route is one store; any other short prefix rewrites
+	 * every entry it covers, groups included: 0/1 covers half the table. */
 	t0 = rte_rdtsc();
 	sl_fib4_add(2, 0, 0, 1);
-	rowf("add 0.0.0.0/0 over it (ms)", "%.1f", secs(t0) * 1e3);
+	rowf("add 0.0.0.0/0 over it (us)", "%.1f", secs(t0) * 1e6);
 	t0 = rte_rdtsc();
-	sl_fib4_del(2, 0, 0);
-	rowf("delete 0.0.0.0/0 (ms)", "%.1f", secs(t0) * 1e3);
+	sl_fib4_add(2, 0, 1, 1);
+	rowf("add 0.0.0.0/1 over it (ms)", "%.1f", secs(t0) * 1e3);
+	t0 = rte_rdtsc();
+	sl_fib4_del(2, 0, 1);
+	rowf("delete 0.0.0.0/1 (ms)", "%.1f", secs(t0) * 1e3);
 	t0 = rte_rdtsc();
 	sl_fib_vrf_destroy(2);
 	rowf("vrf destroy (s)", "%.3f", secs(t0));
@@ -390,8 +418,8 @@ run_vrfs(uint32_t base, uint8_t base_len, const char *where)
 	const unsigned int nv = 1000, nr = 1000;
 	struct p4 *p = malloc(sizeof(*p) * nr);
 	json_int_t b0 = mem(NULL, "bytes");
+	double s, r0 = rss();
 	uint64_t t0 = rte_rdtsc();
-	double s;
 
 	for (unsigned int v = 0; v < nv; v++) {
 		sl_fib_vrf_create(100 + v);
@@ -404,11 +432,38 @@ run_vrfs(uint32_t base, uint8_t base_len, const char *where)
 	rowf("insert rate (M routes/s)", "%.2f", nv * nr / s / 1e6);
 	rowf("memory: FIB + RIB (MiB)", "%.1f", mib(mem(NULL, "bytes") - b0));
 	rowf("  per VRF (KiB)", "%.0f", (double)(mem(NULL, "bytes") - b0) / nv / 1024);
+	rowf("  resident (RSS growth, MiB)", "%.1f", (rss() - r0) / 1048576);
 	rowf("  groups used", "%.0f", (double)mem("ipv4", "groups_used"));
 	rowf("rte_lpm / DIR-24-8 for the same (MiB, tbl24 alone)", "%.0f", nv * 64.0);
 	for (unsigned int v = 0; v < nv; v++)
 		sl_fib_vrf_destroy(100 + v);
 	free(p);
+}
+
+/* (f) The per-VRF floor: 4,096 small VRFs, 10 IPv4 routes each in 10/8,
+ * with and without a default route (which writes all of the root). */
+static void
+run_small_vrfs(bool with_default)
+{
+	struct p4 p[10];
+	json_int_t b0 = mem(NULL, "bytes");
+	double r0 = rss();
+
+	for (unsigned int v = 0; v < SL_VRF_MAX; v++) {
+		sl_fib_vrf_create(v);
+		gen4(p, RTE_DIM(p), 0x0a000000, 8);
+		for (unsigned int i = 0; i < RTE_DIM(p); i++)
+			sl_fib4_add(v, p[i].a, p[i].len, i);
+		if (with_default)
+			sl_fib4_add(v, 0, 0, 99);
+	}
+	printf("\n(f) %u VRFs x %u IPv4 routes in 10.0.0.0/8, %s default route\n\n",
+		SL_VRF_MAX, (unsigned int)RTE_DIM(p) + with_default, with_default ? "plus a" : "no");
+	rowf("memory: FIB + RIB (MiB)", "%.1f", mib(mem(NULL, "bytes") - b0));
+	rowf("  resident (RSS growth, MiB)", "%.1f", (rss() - r0) / 1048576);
+	rowf("  resident per VRF (KiB)", "%.1f", (rss() - r0) / 1024 / SL_VRF_MAX);
+	for (unsigned int v = 0; v < SL_VRF_MAX; v++)
+		sl_fib_vrf_destroy(v);
 }
 
 /* (e) IPv6: 100k prefixes, mostly /48 and /64. */
@@ -421,9 +476,10 @@ run_ipv6(void)
 	uint8_t set[1024][16];
 	json_int_t b0 = mem(NULL, "bytes");
 	uint64_t t0;
-	double s;
+	double s, r0;
 
 	gen6(p, n);
+	r0 = rss();
 	sl_fib_vrf_create(3);
 	t0 = rte_rdtsc();
 	for (unsigned int i = 0; i < n; i++)
@@ -433,6 +489,7 @@ run_ipv6(void)
 		" in 2,000 /32s, one VRF\n\n", sl_fib_route_count(3, AF_INET6));
 	rowf("insert rate (M routes/s)", "%.2f", n / s / 1e6);
 	rowf("memory: FIB + RIB (MiB)", "%.1f", mib(mem(NULL, "bytes") - b0));
+	rowf("  resident (RSS growth, MiB)", "%.1f", (rss() - r0) / 1048576);
 	rowf("  groups used (1 KiB each)", "%.0f", (double)mem("ipv6", "groups_used"));
 	for (unsigned int i = 0; i < RTE_DIM(set); i++)
 		addr_in6(p, n, set[i]);
@@ -449,13 +506,15 @@ run_ipv6(void)
 		bench6(3, (const uint8_t (*)[16])flows, LOOKUPS, false));
 	rowf("single lookup, random addr in random route (cycles)", "%.1f",
 		bench6(3, (const uint8_t (*)[16])rnd, LOOKUPS, false));
+	/* 2000::/3 covers every route here. */
 	memset(set[0], 0, 16);
+	set[0][0] = 0x20;
 	t0 = rte_rdtsc();
-	sl_fib6_add(3, set[0], 0, 1);
-	rowf("add ::/0 over it (ms)", "%.1f", secs(t0) * 1e3);
+	sl_fib6_add(3, set[0], 3, 1);
+	rowf("add 2000::/3 over it (ms)", "%.1f", secs(t0) * 1e3);
 	t0 = rte_rdtsc();
-	sl_fib6_del(3, set[0], 0);
-	rowf("delete ::/0 (ms)", "%.1f", secs(t0) * 1e3);
+	sl_fib6_del(3, set[0], 3);
+	rowf("delete 2000::/3 (ms)", "%.1f", secs(t0) * 1e3);
 	t0 = rte_rdtsc();
 	for (unsigned int i = 0; i < 100000; i++) {
 		uint32_t before = sl_fib_route_count(3, AF_INET6);
@@ -488,7 +547,7 @@ fresh(void)
 int
 main(int argc, char **argv)
 {
-	const char *what = "abcde";
+	const char *what = "abcdef";
 	int rc = rte_eal_init(argc, argv);
 	char model[128] = "?";
 	FILE *f;
@@ -535,6 +594,12 @@ main(int argc, char **argv)
 	if (strchr(what, 'e')) {
 		fresh();
 		run_ipv6();
+	}
+	if (strchr(what, 'f')) {
+		fresh();
+		run_small_vrfs(false);
+		fresh();
+		run_small_vrfs(true);
 	}
 	printf("\n(sink %llu)\n", (unsigned long long)(sink & 1));
 	sl_fib_fini();

@@ -26,8 +26,8 @@ enum { SL_FIB_V4, SL_FIB_V6, SL_FIB_FAMILIES };
 
 /* Per family. Written by the control thread only:
  * - root[vrf]: level-0 table of the VRF, NULL while it has no route of the
- *   family; stored with release once the table is complete, loaded with
- *   acquire. Freed only after a grace period once unpublished.
+ *   family but the default; stored with release once the table is complete,
+ *   loaded with acquire. Freed only after a grace period once unpublished.
  * - dflt[vrf]: the leaf of the VRF's default route (/0), or 0. It is never
  *   expanded into the trie, where it would write all 65,536 root entries and
  *   make every VRF's root resident (256 KiB, measured: docs/fib.md); a
