@@ -23,6 +23,7 @@ struct meta {
 	uint16_t pcp;		/* PCP and DEI bits, in place (mask 0xf000) */
 	uint8_t tagged;		/* frame carries an 802.1Q header now */
 	uint8_t l2_len;
+	uint8_t prio;		/* priority-tagged (VID 0): the tag needs its VID */
 };
 
 static inline uint32_t
@@ -195,6 +196,7 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 	const struct meta *md)
 {
 	uint64_t out = s->vlans[md->vid].members & s->active_mask & ~(UINT64_C(1) << in_port);
+	uint64_t tagged, same;
 	uint16_t last;
 
 	if (unlikely(out == 0)) {
@@ -202,10 +204,39 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 		return;
 	}
 	SL_STAT_ADD(w->vlan_flood[md->vid], 1);
+	/* Members that send the frame exactly as it is (untagged in, untagged
+	 * out; tagged in, same tag out) share the original by reference count:
+	 * no copy at all. The others get copies, made first while the
+	 * original's header is intact. */
+	tagged = s->vlans[md->vid].tagged;
+	same = !md->tagged ? out & ~tagged : md->prio ? 0 : out & tagged;
+	out &= ~same;
+	if (same) {
+		while (out) {
+			uint16_t p = __builtin_ctzll(out);
+			struct rte_mbuf *c;
+
+			out &= out - 1;
+			c = flood_copy(w, m, md->l2_len, s->ports[p].tx_multiseg);
+			if (unlikely(c == NULL)) {
+				SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
+				continue;
+			}
+			egress_flood(w, s, c, p, md);
+		}
+		if (same & (same - 1))
+			rte_mbuf_refcnt_update(m, __builtin_popcountll(same) - 1);
+		while (same) {
+			uint16_t p = __builtin_ctzll(same);
+
+			same &= same - 1;
+			egress_flood(w, s, m, p, md);
+		}
+		return;
+	}
 	last = 63 - __builtin_clzll(out);
 	out &= ~(UINT64_C(1) << last);
-	/* Copies first, while the original's header is intact; the original
-	 * itself goes to the last member. */
+	/* The original itself goes to the last member. */
 	while (out) {
 		uint16_t p = __builtin_ctzll(out);
 		struct rte_mbuf *c;
@@ -234,6 +265,7 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_po
 		return false;
 	}
 	md->tagged = 0;
+	md->prio = 0;
 	md->pcp = 0;
 	md->vid = 0;
 	md->l2_len = sizeof(*eth);
@@ -247,6 +279,7 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_po
 		}
 		tci = rte_be_to_cpu_16(vh->vlan_tci);
 		md->tagged = 1;
+		md->prio = (tci & 0x0fff) == 0;
 		md->l2_len += sizeof(*vh);
 		md->pcp = tci & 0xf000;	/* PCP and DEI travel with the frame */
 		md->vid = tci & 0x0fff;
