@@ -3,7 +3,7 @@
 
 NINJA ?= ninja -j2
 
-.PHONY: all demo demo-stop test bench asan release clean
+.PHONY: all demo demo-stop test e2e bench asan release clean
 
 all:
 	test -f build/build.ninja || meson setup build
@@ -17,6 +17,10 @@ demo-stop:
 
 test:
 	bash tests/run.sh
+
+# Only the vhost-user end-to-end tests (QEMU guests, testpmd); `make test` runs them too.
+e2e:
+	bash tests/run.sh --e2e
 
 bench:
 	bash bench/run.sh

@@ -34,7 +34,7 @@ PKGS=(
 	librte-net-vhost23 librte-net-virtio23 librte-net-memif23 librte-net-e1000-23
 	librte-net-ixgbe23 librte-net-i40e23 librte-net-ice23 librte-net-mlx5-23
 	python3 python3-pytest python3-scapy iproute2 iputils-ping tcpdump procps
-	qemu-system-x86 busybox-static	# tests/e2e: QEMU guests on vhost-user ports
+	qemu-system-x86 busybox-static ethtool	# tests/e2e: QEMU guests on vhost-user ports
 )
 
 need_install() {

@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The whole test run: host set-up, build, C unit tests, then the pytest integration tests.
+# The whole test run: host set-up, build, C unit tests, then the pytest integration tests and the
+# vhost-user end-to-end tests (tests/e2e: QEMU guests and testpmd, about 2.5 min).
 # Stops at the first failure; when it gets that far, pytest's summary is the last line printed.
+# Usage: bash tests/run.sh [--no-e2e | --e2e]
+#   --no-e2e  leave out tests/e2e (a quicker run; CI runs everything)
+#   --e2e     only tests/e2e after the build (what `make e2e` runs)
 set -euo pipefail
+
+SUITES=(tests/integration tests/e2e)
+for arg in "$@"; do
+	case "$arg" in
+	--no-e2e) SUITES=(tests/integration) ;;
+	--e2e) SUITES=(tests/e2e) ;;
+	*)
+		echo "run.sh: unknown argument '$arg' (--no-e2e, --e2e)" >&2
+		exit 2
+		;;
+	esac
+done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -24,4 +40,4 @@ if ! "$PY" -c 'import pytest, scapy' >/dev/null 2>&1; then
 fi
 
 # pytest exits 5 when it collects no tests; that is a failure here too, so its status is ours.
-exec "$PY" -m pytest -v tests/integration
+exec "$PY" -m pytest -v "${SUITES[@]}"
