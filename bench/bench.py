@@ -63,7 +63,8 @@ CSV_FIELDS = [
     "run_id", "date_utc", "quick", "scenario", "frame_bytes", "impl", "rep", "reps",
     "seconds", "warmup_s", "status", "error", "mpps_per_core", "cycles_per_packet",
     "busy_cycles_per_packet", "gbps_per_core", "window_packets", "window_drops", "workers",
-    "accounting", "accounting_detail", "checks", "out_mpps_per_core", "fdb_entries",
+    "accounting", "accounting_detail", "checks", "out_mpps_per_core", "chain_mpps_per_core",
+    "fdb_entries",
     "window_floods", "prefill", "exit_status", "other_cpu_cores", "steal_cores",
     "tsc_hz", "cpu_model", "dpdk_version", "sluice_commit", "sluiced_sha256", "bench_command",
     "command",
@@ -288,14 +289,36 @@ class Ctl:
 
 # ---- one testpmd run --------------------------------------------------------------------------
 
-def testpmd_cmd(cfg, scen, files, prefix):
-    cmd = [cfg.testpmd, "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem)]
-    for _, d in scen.devargs(files, scen.testpmd_ports):
-        cmd += ["--vdev", d]
+def testpmd_ports(scen, files):
+    """[(name, devargs)] of testpmd's ports in its port id order: the --vdev ones, then
+    those it attaches at run time (scen.testpmd_hotplug)."""
+    ports = scen.devargs(files, scen.testpmd_ports)
+    hot = dict(ports)
+    return ([p for p in ports if p[0] not in scen.testpmd_hotplug]
+            + [(n, hot[n]) for n in scen.testpmd_hotplug])
+
+
+def testpmd_cmd(cfg, scen, files, prefix, cmdline_file=None):
+    """(command, lines of the --cmdline-file or [])."""
+    cmd = [cfg.testpmd, "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem),
+           *scen.eal_args]
+    ports = testpmd_ports(scen, files)
+    for name, d in ports:
+        if name not in scen.testpmd_hotplug:
+            cmd += ["--vdev", d]
     # Non-interactive testpmd exits at once on stdin EOF unless --stats-period is given.
     cmd += ["--", *scen.testpmd_args, "--nb-cores=%d" % cfg.workers, "--stats-period", "1",
             "--auto-start"]
-    return cmd
+    # Non-interactive testpmd starts its ports, then runs the --cmdline-file, then forwards.
+    lines = ["port attach " + d for name, d in ports if name in scen.testpmd_hotplug]
+    if lines:
+        lines.append("port start all")
+    if scen.testpmd_portlist:
+        ids = {name: i for i, (name, _) in enumerate(ports)}
+        lines.append("set portlist " + ",".join(str(ids[n]) for n in scen.testpmd_portlist))
+    if lines:
+        cmd.append("--cmdline-file=" + cmdline_file)
+    return cmd, lines
 
 
 PERIOD_RE = re.compile(r"NIC statistics for port (\d+).*?Rx-pps:\s+(\d+).*?Tx-pps:\s+(\d+)",
@@ -305,21 +328,33 @@ ACCUM_RE = re.compile(
     r"RX-total:\s+(\d+).*?TX-packets:\s+(\d+)\s+TX-dropped:\s+(\d+)\s+TX-total:\s+(\d+)", re.S)
 
 
-def testpmd_periods(text, n_ports):
-    """Per stats period, the summed Tx-pps of all ports (testpmd times each period itself)."""
+def testpmd_periods(text, n_ports, port=None):
+    """Per stats period, the summed Tx-pps of all ports, or of port id `port` (testpmd times
+    each period itself)."""
     periods = []
     for chunk in text.split("Port statistics ===")[1:]:
         ports = {int(m.group(1)): int(m.group(3)) for m in PERIOD_RE.finditer(chunk)}
         if len(ports) == n_ports:
-            periods.append(sum(ports.values()))
+            periods.append(sum(ports.values()) if port is None else ports[port])
     return periods
 
 
 def run_testpmd(cfg, scen, size, files, seq):
     prefix = "bench-testpmd-%d-%d" % (os.getpid(), seq)
-    cmd = testpmd_cmd(cfg, scen, files, prefix)
+    d = os.path.join(cfg.tmp, "%d-testpmd" % seq)
+    os.mkdir(d)
+    files = dict(files, rundir=d)
+    cmdline_file = os.path.join(d, "testpmd.cmds")
+    cmd, lines = testpmd_cmd(cfg, scen, files, prefix, cmdline_file)
     row = {"impl": "testpmd", "command": shlex.join(cmd), "workers": cfg.workers}
-    n_ports = len(scen.devargs(files, scen.testpmd_ports))
+    if lines:
+        with open(cmdline_file, "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        row["command"] = " ; ".join(["cat > %s <<'EOF'" % cmdline_file] + lines + ["EOF",
+                                                                                 row["command"]])
+    ports = testpmd_ports(scen, files)
+    ids = {name: i for i, (name, _) in enumerate(ports)}
+    n_ports = len(ports)
     # Period 0 starts with forwarding, so the warm-up is whole periods.
     skip = max(1, int(round(cfg.warmup)))
     want = skip + cfg.seconds
@@ -349,6 +384,13 @@ def run_testpmd(cfg, scen, size, files, seq):
             len(periods), want, row["exit_status"], tail))
     window = periods[skip:skip + cfg.seconds]
     pps = statistics.mean(window)
+    row["out_mpps_per_core"] = pps / cfg.workers / 1e6
+    if scen.rate_port:
+        pps = statistics.mean(testpmd_periods(text, n_ports, ids[scen.rate_port])[
+            skip:skip + cfg.seconds])
+    if scen.chain_port:
+        row["chain_mpps_per_core"] = statistics.mean(testpmd_periods(
+            text, n_ports, ids[scen.chain_port])[skip:skip + cfg.seconds]) / cfg.workers / 1e6
     row["mpps_per_core"] = pps / cfg.workers / 1e6
     row["window_packets"] = int(pps * cfg.seconds)
     m = ACCUM_RE.search(text)
@@ -387,11 +429,13 @@ def run_sluice(cfg, scen, size, files, seq):
     prefix = "bench-sluice-%d-%d" % (os.getpid(), seq)
     d = os.path.join(cfg.tmp, str(seq))
     os.mkdir(d)
+    files = dict(files, rundir=d)
     sock, conf = os.path.join(d, "ctl.sock"), os.path.join(d, "running.conf")
     # -f /dev/null: a production /etc/sluice/sluiced.conf must not add its settings.
     cmd = [cfg.sluiced, "-f", "/dev/null", "-s", sock, "-c", conf, "--busy-poll",
            *scen.sluiced_args, "--",
-           "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem)]
+           "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem),
+           *scen.eal_args]
     ctl_prefix = [cfg.sluicectl, "-s", sock]
     cmds = []
     row = {"impl": "sluice"}
@@ -537,6 +581,18 @@ def run_sluice(cfg, scen, size, files, seq):
     row["out_mpps_per_core"] = out_mpps
     row["mpps_per_core"] = in_mpps if scen.rate == "rx" else out_mpps
     row["window_packets"] = rx if scen.rate == "rx" else tx
+
+    def port_tx(name):
+        """Packets port `name` sent in the window and its rate per core: its share of the
+        workers' tx_packets (ethdev counters, read just after `show workers`) times their
+        rate."""
+        n = sum(x["opackets"] for x in s1["ports"] if x["name"] == name) - sum(
+            x["opackets"] for x in s0["ports"] if x["name"] == name)
+        return n, (out_mpps * n / tx if tx else n / dt / n_workers / 1e6)
+    if scen.rate_port:
+        row["window_packets"], row["mpps_per_core"] = port_tx(scen.rate_port)
+    if scen.chain_port:
+        row["chain_mpps_per_core"] = port_tx(scen.chain_port)[1]
     row["busy_cycles_per_packet"] = busy / rx if rx else ""
     # Fallback TSC rate when neither the kernel nor sluiced gave one.
     row["tsc_hz_measured"] = total_cyc / n_workers / dt
@@ -1020,6 +1076,8 @@ def run(cfg):
             r["gbps_per_core"] = "%.3f" % (pps * (r["frame_bytes"] + PREAMBLE_IFG) * 8 / 1e9)
             r["mpps_per_core"] = "%.4f" % r["mpps_per_core"]
             r["out_mpps_per_core"] = "%.4f" % r.get("out_mpps_per_core", pps / 1e6)
+            if r.get("chain_mpps_per_core") is not None:
+                r["chain_mpps_per_core"] = "%.4f" % r["chain_mpps_per_core"]
             if r["impl"] == "testpmd":
                 r["checks"] = "ok"
             if isinstance(r.get("busy_cycles_per_packet"), float):
@@ -1095,6 +1153,8 @@ def summarize(rows):
         s = {"scenario": scen, "size": size, "impls": impls,
              "tp_mpps": col("testpmd", "mpps_per_core"), "sl_mpps": col("sluice", "mpps_per_core"),
              "sl_out": col("sluice", "out_mpps_per_core"),
+             "tp_chain": [v for v in col("testpmd", "chain_mpps_per_core") if v is not None],
+             "sl_chain": [v for v in col("sluice", "chain_mpps_per_core") if v is not None],
              "tp_cpp": col("testpmd", "cycles_per_packet"),
              "sl_cpp": col("sluice", "cycles_per_packet"),
              "sl_busy": col("sluice", "busy_cycles_per_packet"),
@@ -1145,13 +1205,17 @@ def ratio_str(v):
     return "%.3f" % v if v is not None else "refused"
 
 
-def table(summaries, rate="tx"):
+def table(summaries, rate="tx", rate_port=None, chain_port=None):
     ovs = any("ovs" in s["impls"] for s in summaries)
-    head = ["Frame (B)", "testpmd io Mpps/core",
-            "Sluice Mpps/core" if rate == "tx" else "Sluice input Mpps/core"]
+    hop = " (%s tx)" % rate_port if rate_port else ""
+    head = ["Frame (B)", "testpmd io Mpps/core" + hop,
+            ("Sluice Mpps/core" if rate == "tx" else "Sluice input Mpps/core") + hop]
     if rate == "rx":
         head.append("Sluice output Mpps/core (copies)")
     head += ["Sluice/testpmd", "best/best"]
+    if chain_port:
+        head += ["testpmd chain Mpps/core (%s tx)" % chain_port,
+                 "Sluice chain Mpps/core (%s tx)" % chain_port]
     if ovs:
         head += ["OVS Mpps/core", "Sluice/OVS", "OVS/testpmd"]
     head += ["testpmd cycles/pkt", "Sluice cycles/pkt", "Sluice busy cycles/pkt"]
@@ -1171,6 +1235,8 @@ def table(summaries, rate="tx"):
         if rate == "rx":
             cells.append(spread(s["sl_out"], "%.2f"))
         cells += [ratio_str(s["ratio"]), ratio_str(s["best_ratio"])]
+        if chain_port:
+            cells += [spread(s["tp_chain"], "%.2f"), spread(s["sl_chain"], "%.2f")]
         if ovs:
             cells += [spread(s.get("ov_mpps", []), "%.2f"), ratio_str(s["sl_ov"]),
                       ratio_str(s["ov_tp"])]
@@ -1181,6 +1247,10 @@ def table(summaries, rate="tx"):
         cells += [spread(s["sl_gbps"], "%.2f"), spread(s["load"], "%.2f"), acct]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def table_args(scen):
+    return (scen.rate, scen.rate_port, scen.chain_port) if scen else ("tx", None, None)
 
 
 def report(run_id, rows):
@@ -1197,7 +1267,7 @@ def report(run_id, rows):
             r0["seconds"]))
         sums_ = summarize(sel)
         sc = SCENARIOS.get(scen)
-        for line in table(sums_, sc.rate if sc else "tx"):
+        for line in table(sums_, *table_args(sc)):
             print(line)
         for s in sums_:
             for p in s["problems"]:
@@ -1293,6 +1363,16 @@ METHOD = """\
   would cost a `pcap_dump` per packet and a write(2) per burst, and would measure
   libpcap: testpmd io fell from about 63 to 15 Mpps with it.) A port without
   `infinite_rx` reads its file once, then receives nothing (flood sinks: an empty file).
+* vhost-user scenarios (`vhost-vhost`, `pvp-style`): the chain of ports (net_pcap,
+  net_vhost, net_virtio_user) lives in the one measured process, EAL
+  `--in-memory --single-file-segments` on both sides so the vhost backend can map the
+  front end's memory. Each net_vhost port is the server of a socket in a fresh
+  directory per process run, created when the port starts; the virtio_user ports come
+  after it (testpmd: `port attach` from a `--cmdline-file`, which non-interactive testpmd
+  runs after starting its --vdev ports and before forwarding; `set portlist` gives the
+  io pairs). Mpps/core is then the frames sent out of the hop's egress port per second
+  (testpmd: that port's own Tx-pps; Sluice: the port's share of the workers' tx_packets
+  in the window times their rate), the chain column the same for the last port.
 * Frames are Ethernet/IPv4/UDP. Sizes count the 4-byte FCS a NIC would add
   (RFC 2544), so a 64 B frame is 60 bytes in the pcap and 1518 B fits MTU 1500; an
   802.1Q-tagged copy of a frame is 4 bytes longer.
@@ -1406,7 +1486,7 @@ def write_docs(csv_path, docs_path):
                   "%.1f" % (float(r0["tsc_hz"]) / 1e6) if r0["tsc_hz"] else "?",
                   r0["reps"], r0["seconds"]), ""]
         sm = summarize(sel)
-        o += table(sm, s.rate if s else "tx")
+        o += table(sm, *table_args(s))
         o.append("")
         notes = ["* %d B: %s" % (x["size"], p) for x in sm for p in x["problems"]]
         notes += ["* %d B: OVS: %s" % (x["size"], p) for x in sm for p in x["ovs_problems"]]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Benchmark entry point (`make bench`): host set-up and build, then the harness bench/bench.py.
-# Usage: bash bench/run.sh [--scenario xconnect,l2-trunk-access,l2-1m-macs,l2-flood,ovs|all]
+# Usage: bash bench/run.sh [--scenario xconnect,l2-trunk-access,l2-1m-macs,l2-flood,
+#        vhost-vhost,pvp-style,ovs|all]
 #        [--sizes 64,512,1518] [--reps 3] [--seconds 5] [--quick] [--csv PATH] [--no-docs]
 #        [--no-build] [--help]
 # The ovs scenario (also part of all) needs Open vSwitch with DPDK: this script installs it

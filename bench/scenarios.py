@@ -31,6 +31,19 @@ with DPDK (`--scenario NAME,ovs`). It names
                   no_window_floods (frames flooded in watch_vlan inside the window ~ 0).
   * prefill:      FDB pre-fill before the window (see Prefill).
   * ovs:          the same topology on Open vSwitch (see OvsSetup), or None.
+  * eal_args:     extra EAL arguments, the same for testpmd and sluiced (virtio_user and a
+                  vhost-user backend in one process: --in-memory --single-file-segments).
+  * testpmd_hotplug: ports testpmd does not get as --vdev but attaches, in this order, with
+                  `port attach DEVARGS` from a --cmdline-file once the --vdev ports have
+                  started (a virtio_user front end needs the socket its net_vhost peer only
+                  creates when it starts). testpmd numbers the --vdev ports 0, 1, ... in
+                  order, then the attached ones.
+  * testpmd_portlist: the forwarding ports, by name, in the order given to testpmd's
+                  `set portlist` (io with --port-topology=paired pairs entries 0-1, 2-3, ...).
+  * rate_port:    the rate is the packets sent out of this one port per second (the hop
+                  under test of a chain of ports), not those of all ports together;
+                  chain_port: the last port of the chain, whose rate is reported too.
+  `{rundir}` in devargs is a fresh directory per process run (vhost-user sockets).
 
 To add one, write a Scenario and add it to SCENARIOS. Everything else (runs, accounting,
 CSV, docs/performance.md) is generic.
@@ -140,13 +153,19 @@ class Scenario:
     prefill: Optional[Prefill] = None
     ovs: Optional[OvsSetup] = None
     target: str = ""
+    eal_args: List[str] = field(default_factory=list)
+    testpmd_hotplug: List[str] = field(default_factory=list)
+    testpmd_portlist: Optional[List[str]] = None
+    rate_port: Optional[str] = None
+    chain_port: Optional[str] = None
 
     def frame_sets(self, size: int) -> Dict[str, List[bytes]]:
         f = self.frames(size)
         return f if isinstance(f, dict) else {"": f}
 
     def devargs(self, files: Dict[str, str], ports: Optional[List[str]] = None):
-        """[(name, devargs)], `files` mapping "" / "pcap_KEY" / "shared_KEY" to paths."""
+        """[(name, devargs)], `files` mapping "" / "pcap_KEY" / "shared_KEY" / "rundir" to
+        paths."""
         subst = {("pcap" if k == "" else k): v for k, v in files.items()}
         return [(name, d.format(**subst)) for name, d in self.ports
                 if ports is None or name in ports]
@@ -213,6 +232,26 @@ def replay(idx: int, key: str = "pcap") -> str:
 
 # A port that replays its file once (pcap_next_ex per frame at rx) and then receives nothing.
 PCAP_ONCE = "net_pcap{idx},rx_pcap={{{key}}}"
+
+# vhost-user in one process: each net_vhost port is the server of {rundir}/NAME.sock, created
+# when the port starts; a net_virtio_user front end in the same process connects to it.
+# Memory the backend can map from the file descriptors the front end sends: --in-memory
+# (memfd-backed hugepages) and one file per memory segment list.
+VHOST_EAL = ["--in-memory", "--single-file-segments"]
+
+
+def vhost(idx: int, name: str) -> str:
+    return "net_vhost%d,iface={rundir}/%s.sock,queues=1" % (idx, name)
+
+
+def virtio_user(idx: int, peer: str) -> str:
+    return "net_virtio_user%d,path={rundir}/%s.sock,queues=1" % (idx, peer)
+
+
+def chain_frames(size: int) -> Dict[str, List[bytes]]:
+    """One direction: the source port replays 16 UDP flows, the far end an empty capture."""
+    return {"in": udp_flows(16)(size), "empty": []}
+
 
 TRUNK_ACCESS_CMDS = ["port set t vlan trunk %d" % VLAN, "port set a vlan access %d" % VLAN]
 
@@ -319,6 +358,72 @@ SCENARIOS = {
             flood_copies=4,
             flood_vlan=VLAN,
             rate="rx",
+        ),
+        Scenario(
+            name="vhost-vhost",
+            title="vhost-user to vhost-user: V0 -> V1 inside a chain of virtio ports",
+            description=(
+                "One direction through six ports in one process: P0 (net_pcap replaying 16 "
+                "UDP flows forever) -> U0 (net_virtio_user, front end of V0) -> V0 (net_vhost, "
+                "server of a vhost-user socket) -> V1 (net_vhost) -> U1 (net_virtio_user, front "
+                "end of V1) -> P1 (net_pcap sink; it replays an empty capture). The hop under "
+                "test is V0 -> V1: vhost dequeue from U0's Tx ring (a copy into a new mbuf) and "
+                "vhost enqueue into U1's Rx buffers (a second copy). The same worker core also "
+                "runs the other hops (P0 -> U0, U1 -> P1). Sluice: `port xconnect P0 U0`, "
+                "`port xconnect V0 V1`, `port xconnect U1 P1`, from the running config; "
+                "testpmd: io forwarding, --port-topology=paired over `set portlist` "
+                "P0,U0,V0,V1,U1,P1 (pairs P0-U0, V0-V1, U1-P1). Both sides: EAL "
+                "--in-memory --single-file-segments; the vhost ports come first (server "
+                "mode: their socket exists once they start), then the virtio_user ports "
+                "(testpmd: `port attach` from a --cmdline-file after the --vdev ports "
+                "started). Mpps/core is the frames sent out of V1 per second (each also "
+                "crossed the two other hops, so cycles/pkt is the cost of the whole chain); "
+                "the chain column counts the frames reaching P1."),
+            ports=[("V0", vhost(0, "V0")), ("V1", vhost(1, "V1")),
+                   ("P0", replay(0, "pcap_in")), ("P1", PCAP_ONCE.format(idx=1, key="pcap_empty")),
+                   ("U0", virtio_user(0, "V0")), ("U1", virtio_user(1, "V1"))],
+            # vlan none: when teardown deletes a port its peer would fall back to
+            # the bridge (default access 1) and flood copies, breaking rx = tx + drops.
+            sluice_cmds=["port set P0 vlan none", "port set U0 vlan none",
+                         "port set V0 vlan none", "port set V1 vlan none",
+                         "port set U1 vlan none", "port set P1 vlan none",
+                         "port xconnect P0 U0", "port xconnect V0 V1", "port xconnect U1 P1"],
+            preconfigure=True,
+            testpmd_args=["--forward-mode=io", "--port-topology=paired"],
+            testpmd_hotplug=["U0", "U1"],
+            testpmd_portlist=["P0", "U0", "V0", "V1", "U1", "P1"],
+            eal_args=VHOST_EAL,
+            frames=chain_frames,
+            rate_port="V1",
+            chain_port="P1",
+        ),
+        Scenario(
+            name="pvp-style",
+            title="Physical-style port to vhost-user: P0 -> V0 -> virtio_user -> sink",
+            description=(
+                "One direction through four ports in one process: P0 (net_pcap replaying 16 UDP "
+                "flows forever, standing in for a physical port) -> V0 (net_vhost: vhost "
+                "enqueue, a copy into the front end's Rx buffers) -> U0 (net_virtio_user, the "
+                "\"guest\" side, in the same process) -> P1 (net_pcap sink; it replays an "
+                "empty capture). The hop under test is P0 -> V0; the same worker core also "
+                "forwards U0 -> P1. Sluice: `port xconnect P0 V0`, `port xconnect U0 P1`; "
+                "testpmd: io, --port-topology=paired over `set portlist` P0,V0,U0,P1. EAL and "
+                "port order as in vhost-vhost. Mpps/core is the frames sent out of V0 per "
+                "second; the chain column counts those reaching P1."),
+            ports=[("V0", vhost(0, "V0")), ("P0", replay(0, "pcap_in")),
+                   ("P1", PCAP_ONCE.format(idx=1, key="pcap_empty")),
+                   ("U0", virtio_user(0, "V0"))],
+            sluice_cmds=["port set P0 vlan none", "port set V0 vlan none",
+                         "port set U0 vlan none", "port set P1 vlan none",
+                         "port xconnect P0 V0", "port xconnect U0 P1"],
+            preconfigure=True,
+            testpmd_args=["--forward-mode=io", "--port-topology=paired"],
+            testpmd_hotplug=["U0"],
+            testpmd_portlist=["P0", "V0", "U0", "P1"],
+            eal_args=VHOST_EAL,
+            frames=chain_frames,
+            rate_port="V0",
+            chain_port="P1",
         ),
     ]
 }

@@ -14,6 +14,37 @@
 int8_t sl_dp_busy_poll = -1;
 bool sl_dp_busy_poll_default;
 
+rte_spinlock_t sl_txq_locks[RTE_MAX_ETHPORTS][SL_MAX_WORKERS];
+
+/* Worker -> tx queue of a port. Normally worker w sends on its own queue w.
+ * When the peer disabled some (a guest with fewer queue pairs than there are
+ * workers), a worker without a queue borrows enabled queue w mod n, and every
+ * worker on a shared queue takes its lock (as OVS does with fewer tx queues
+ * than PMD threads). */
+static void
+txq_map(const struct sl_port *p, struct sl_dp_port *dp)
+{
+	uint8_t on[SL_MAX_WORKERS], users[SL_MAX_WORKERS] = { 0 };
+	unsigned int n = 0;
+
+	for (unsigned int q = 0; q < p->nb_txq && q < SL_MAX_WORKERS; q++)
+		if (!((p->txq_off >> q) & 1))
+			on[n++] = q;
+	dp->txq_none = n == 0;
+	dp->txq_locked = 0;
+	if (n == 0)
+		return;
+	for (unsigned int w = 0; w < sl_n_workers; w++) {
+		bool own = w < p->nb_txq && !((p->txq_off >> w) & 1);
+
+		dp->txq[w] = own ? w : on[w % n];
+		users[dp->txq[w]]++;
+	}
+	for (unsigned int w = 0; w < sl_n_workers; w++)
+		if (users[dp->txq[w]] > 1)
+			dp->txq_locked |= UINT64_C(1) << w;
+}
+
 /* Build a snapshot from the port table. With hold_moved, rx queues whose
  * worker changes since the last publish are left out, and *moved says if
  * there were any. */
@@ -33,7 +64,7 @@ build(bool hold_moved, bool *moved)
 			continue;
 		s->ports[p->port_id].active = p->link_up;
 		s->ports[p->port_id].tx_multiseg = p->tx_multiseg;
-		s->ports[p->port_id].txq_off = p->txq_off;
+		txq_map(p, &s->ports[p->port_id]);
 		if (p->link_up)
 			s->active_mask |= UINT64_C(1) << p->port_id;
 		/* Set even while the peer is out of the datapath (MTU change):

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <rte_ethdev.h>
+#include <rte_spinlock.h>
 
 #include "dataplane/sluice.h"
 
@@ -25,8 +26,14 @@ struct sl_dp_port {
 	uint16_t pvid;		/* access VLAN or trunk native VLAN; 0: none */
 	uint16_t max_len;	/* largest untagged frame: MTU + Ethernet header */
 	uint8_t tx_multiseg;	/* takes chained mbufs (header-only flood copies) */
-	uint64_t txq_off;	/* bit per tx queue (= worker) disabled by the peer */
+	uint64_t txq_locked;	/* bit per worker whose tx queue is shared: lock it */
+	uint8_t txq_none;	/* no tx queue enabled by the peer */
+	uint8_t txq[SL_MAX_WORKERS];	/* tx queue each worker sends on */
 };
+
+/* Locks of tx queues that several workers share (only when a peer, e.g. a
+ * guest, enabled fewer queues than there are workers). */
+extern rte_spinlock_t sl_txq_locks[RTE_MAX_ETHPORTS][SL_MAX_WORKERS];
 
 /* Bit i of members/tagged is ethdev port i (RTE_MAX_ETHPORTS <= 64). */
 struct sl_dp_vlan {

@@ -109,6 +109,10 @@ port_setup(struct sl_port *p, char *err)
 		return rc;
 	}
 	p->nb_rxq = p->opts.rxq ? p->opts.rxq : p->opts.vhost_queues ? p->opts.vhost_queues : 1;
+	/* af_packet spreads received frames over all its qpairs' sockets by
+	 * hash: a socket nobody polls loses frames silently. Poll them all. */
+	if (!p->opts.rxq && strcmp(info.driver_name, "net_af_packet") == 0)
+		p->nb_rxq = RTE_MIN(info.max_rx_queues, (uint16_t)SL_MAX_RXQ);
 	p->nb_txq = p->opts.txq ? p->opts.txq : sl_n_workers;
 	if (p->nb_txq < sl_n_workers) {
 		ERR("port %s: txq %u is fewer than the %u workers (each worker needs its own tx queue)",
@@ -712,8 +716,16 @@ on_event_fd(struct sl_loop_src *src, uint32_t events)
 		if (idx < 0)
 			continue;
 		changed |= link_refresh(&sl_ports[idx]);
-		if (sl_ports[idx].opts.vhost)
+		if (sl_ports[idx].opts.vhost) {
+			/* A guest gone takes its queues with it; a new connection
+			 * enables them again (events follow). */
+			if (!sl_ports[idx].link_up) {
+				for (unsigned int q = 0; q < SL_MAX_RXQ; q++)
+					sl_ports[idx].rxq_off[q] = true;
+				sl_ports[idx].txq_off = UINT64_MAX;
+			}
 			changed |= sl_vhost_queue_events(&sl_ports[idx]);
+		}
 	}
 	if (changed)
 		sl_dp_publish();

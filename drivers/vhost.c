@@ -7,6 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <rte_eth_vhost.h>
 #include <rte_vhost.h>
@@ -15,6 +19,37 @@
 #include "drivers/vhost.h"
 
 #define ERR(fmt, ...) snprintf(err, SL_ERR_MAX, fmt, ##__VA_ARGS__)
+
+/* Server mode: a socket file left by a killed sluiced makes the vhost
+ * library's bind fail. Nobody listening: remove it. Somebody listening: it
+ * is another backend's, refuse. */
+static int
+stale_socket(const struct sl_port *p, char *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc = 0;
+
+	if (stat(p->opts.vhost_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		ERR("port %s: %s exists and is not a socket", p->name, p->opts.vhost_path);
+		return -EEXIST;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->opts.vhost_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ERR("port %s: %s is in use by another vhost-user backend", p->name,
+			p->opts.vhost_path);
+		rc = -EADDRINUSE;
+	} else if (errno == ECONNREFUSED) {
+		unlink(p->opts.vhost_path);
+	}
+	close(fd);
+	return rc;
+}
 
 int
 sl_vhost_devargs(struct sl_port *p, char *err)
@@ -36,6 +71,17 @@ sl_vhost_devargs(struct sl_port *p, char *err)
 			p->name, o->vhost_path);
 		return -EINVAL;
 	}
+	if (!o->vhost_client) {
+		int rc = stale_socket(p, err);
+
+		if (rc < 0)
+			return rc;
+	}
+	/* Queues count as off until the guest enables them: a guest with one
+	 * queue pair never sends "enable" for the others. */
+	for (unsigned int q = 0; q < SL_MAX_RXQ; q++)
+		p->rxq_off[q] = true;
+	p->txq_off = UINT64_MAX;
 	n = snprintf(p->devargs, sizeof(p->devargs), "%s,iface=%s,client=%d,queues=%u,tso=0",
 		vdev, o->vhost_path, o->vhost_client,
 		RTE_MAX(RTE_MAX(o->vhost_queues, o->rxq), (uint16_t)RTE_MAX(sl_n_workers, 1u)));

@@ -17,14 +17,23 @@ sl_tx_flush_port(struct sl_worker *w, const struct sl_snapshot *s, uint16_t port
 	struct sl_txbuf *b = &w->tx[port];
 	uint16_t sent;
 
-	/* A guest that disabled this worker's queue takes nothing from it. */
-	if (unlikely((s->ports[port].txq_off >> w->id) & 1)) {
+	const struct sl_dp_port *dp = &s->ports[port];
+	uint16_t q = dp->txq[w->id];
+
+	/* A peer with no tx queue enabled takes nothing. */
+	if (unlikely(dp->txq_none)) {
 		SL_STAT_ADD(w->stats.drops[SL_DROP_TXQ_DISABLED], b->n);
 		rte_pktmbuf_free_bulk(b->pkts, b->n);
 		b->n = 0;
 		return;
 	}
-	sent = rte_eth_tx_burst(port, w->id, b->pkts, b->n);
+	if (likely(!((dp->txq_locked >> w->id) & 1))) {
+		sent = rte_eth_tx_burst(port, q, b->pkts, b->n);
+	} else {
+		rte_spinlock_lock(&sl_txq_locks[port][q]);	/* lint: shared-txq */
+		sent = rte_eth_tx_burst(port, q, b->pkts, b->n);
+		rte_spinlock_unlock(&sl_txq_locks[port][q]);
+	}
 	SL_STAT_ADD(w->stats.tx_packets, sent);
 	if (unlikely(sent < b->n)) {
 		SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], b->n - sent);

@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(ROOT, "docs", "performance.md")
 SCENARIOS = ["xconnect", "l2-trunk-access"]
@@ -79,3 +81,38 @@ def test_bench_quick_reports_ratio_with_balanced_accounting(tmp_path):
 
     docs_after = os.stat(DOCS).st_mtime_ns if os.path.exists(DOCS) else None
     assert docs_after == docs_before, "--no-docs rewrote docs/performance.md"
+
+
+# vhost-user chain P0 -> U0 (virtio_user) -> V0 (vhost) -> V1 (vhost) -> U1 (virtio_user) -> P1
+# in one process on each side, the V0 -> V1 hop measured: about 12 s. Sluice's final accounting
+# of this scenario was off by one burst (tx + drops = rx + 32) in every run when it was added
+# (the ports are deleted U1, U0, P1, P0, V1, V0 with traffic flowing): expected to fail until
+# that is fixed in sluiced; the rest of the harness (virtio_user hot-plug in testpmd, the hop
+# and chain rates) must work.
+VHOST_SCENARIO = "vhost-vhost"
+
+
+def test_bench_quick_vhost_vhost(tmp_path):
+    results = tmp_path / "results.csv"
+    r = subprocess.run(
+        ["bash", "bench/run.sh", "--quick", "--scenario", VHOST_SCENARIO, "--no-build",
+         "--no-docs", "--csv", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    with open(results, newline="") as f:
+        runs = {x["impl"]: x for x in csv.DictReader(f)}
+    assert sorted(runs) == ["sluice", "testpmd"], out
+    for x in runs.values():
+        assert x["status"] == "ok", x
+        hop, chain = float(x["mpps_per_core"]), float(x["chain_mpps_per_core"])
+        assert hop > 0 and chain > 0, x
+        # One direction, nothing dropped after V1: what V1 sends reaches P1.
+        assert abs(hop - chain) <= 0.02 * hop, x
+    assert runs["testpmd"]["accounting"] == "ok", runs["testpmd"]
+    assert "port attach net_virtio_user0," in runs["testpmd"]["command"], runs["testpmd"]
+    assert "--in-memory --single-file-segments" in runs["sluice"]["command"], runs["sluice"]
+    row = tables_by_scenario(r.stdout)[VHOST_SCENARIO]
+    assert "(V1 tx)" in row[0][1], out
+    # The part sluiced does not pass yet.
+    assert runs["sluice"]["accounting"] == "ok", runs["sluice"]["accounting_detail"]
+    assert r.returncode == 0, out

@@ -12,6 +12,9 @@
 set -euo pipefail
 
 MARKER='lint: idle-only'
+# A tx queue shared by workers because a guest enabled fewer queues than there
+# are workers (per burst, only then): the one lock the hot path may take.
+MARKER2='lint: shared-txq'
 
 # Called functions: NAME followed by "(".
 CALLS='malloc|calloc|realloc|reallocarray|free|strdup|strndup|posix_memalign|aligned_alloc'
@@ -70,7 +73,7 @@ check_files() {
 	for f in "$@"; do
 		while IFS=: read -r ln _; do
 			raw=$(sed -n "${ln}p" "$f")
-			if [[ "$raw" == *"$MARKER"* ]]; then
+			if [[ "$raw" == *"$MARKER"* || "$raw" == *"$MARKER2"* ]]; then
 				continue
 			fi
 			printf '%s:%s: %s\n' "$f" "$ln" "$raw"
