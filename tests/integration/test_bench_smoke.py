@@ -84,11 +84,8 @@ def test_bench_quick_reports_ratio_with_balanced_accounting(tmp_path):
 
 
 # vhost-user chain P0 -> U0 (virtio_user) -> V0 (vhost) -> V1 (vhost) -> U1 (virtio_user) -> P1
-# in one process on each side, the V0 -> V1 hop measured: about 12 s. Sluice's final accounting
-# of this scenario was off by one burst (tx + drops = rx + 32) in every run when it was added
-# (the ports are deleted U1, U0, P1, P0, V1, V0 with traffic flowing): expected to fail until
-# that is fixed in sluiced; the rest of the harness (virtio_user hot-plug in testpmd, the hop
-# and chain rates) must work.
+# in one process on each side, the V0 -> V1 hop measured: about 12 s. The ports are `vlan none`
+# so that a port whose cross-connect peer is deleted during teardown drops rather than floods.
 VHOST_SCENARIO = "vhost-vhost"
 
 
