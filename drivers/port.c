@@ -35,6 +35,8 @@ static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
 #define ERR(fmt, ...) snprintf(err, SL_ERR_MAX, fmt, ##__VA_ARGS__)
 
+static int on_eth_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret);
+
 struct sl_port *
 sl_port_by_name(const char *name)
 {
@@ -329,6 +331,10 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 	}
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
 		p->dev = info.device;
+	/* Per port, at every add: a port id released and allocated again
+	 * (port del/add, reload) has lost the callbacks registered before. */
+	rte_eth_dev_callback_register(p->port_id, RTE_ETH_EVENT_INTR_LSC, on_eth_event, NULL);
+	rte_eth_dev_callback_register(p->port_id, RTE_ETH_EVENT_QUEUE_STATE, on_eth_event, NULL);
 
 	rc = port_setup(p, err);
 	if (rc < 0)
@@ -716,16 +722,11 @@ on_event_fd(struct sl_loop_src *src, uint32_t events)
 		if (idx < 0)
 			continue;
 		changed |= link_refresh(&sl_ports[idx]);
-		if (sl_ports[idx].opts.vhost) {
-			/* A guest gone takes its queues with it; a new connection
-			 * enables them again (events follow). */
-			if (!sl_ports[idx].link_up) {
-				for (unsigned int q = 0; q < SL_MAX_RXQ; q++)
-					sl_ports[idx].rxq_off[q] = true;
-				sl_ports[idx].txq_off = UINT64_MAX;
-			}
+		/* Queue state only from the PMD's own transitions: it knows
+		 * what a reconnecting guest re-enabled; a port whose link is
+		 * down is not sent to anyway. */
+		if (sl_ports[idx].opts.vhost)
 			changed |= sl_vhost_queue_events(&sl_ports[idx]);
-		}
 	}
 	if (changed)
 		sl_dp_publish();

@@ -534,8 +534,13 @@ def test_two_workers_guests_with_one_queue_pair(vms):
         assert (got, got2, got3) == (5, 5, 5), \
             f"replies vm1->vm2 {got}/5, vm2->vm1 {got2}/5, vm1->h1 {got3}/5 with two " \
             f"workers\n{out}{out2}{out3}\n{state}"
-        tcp_transfer(vm1, vm2, 4, vms)
-        tcp_transfer(vm2, vm1, 4, vms)
+        # tcp_transfer reads Sluice's drops through topo.d: point it at d2 meanwhile.
+        vms.d = d2
+        try:
+            tcp_transfer(vm1, vm2, 4, vms)
+            tcp_transfer(vm2, vm1, 4, vms)
+        finally:
+            vms.d = d1
         drops = d2.ok("show drops")
         assert drops["tx-full"] == 0 and drops.get("txq-disabled", 0) == 0, drops
     finally:
