@@ -253,3 +253,45 @@ def test_port_limit_refused_with_clear_error(sluiced):
     assert err.startswith(f"port n{added}: "), err
     assert "too many ports" in err or "max" in err, \
         f"port {added + 1} refused with an unclear error: {err!r}"
+
+
+@pytest.mark.parametrize("words,needle", [
+    ("port add v1 vhost-user", "usage"),
+    ("port add v1 vhost-user sideways /tmp/x.sock", "usage"),
+    ("port add v1 vhost-user server", "usage"),
+    ("port add v1 vhost-user server relative.sock", "must be absolute"),
+    ("port add v1 vhost-user server /tmp/a,b.sock", "without ','"),
+    ("port add v1 vhost-user server /tmp/slt-q.sock queues 0", "queues"),
+    ("port add v1 vhost-user server /tmp/slt-q.sock queues 65", "queues"),
+    ("port add v1 vhost-user server /tmp/slt-q.sock queues", "usage"),
+    ("port add v1 vhost-user server /tmp/slt-q.sock colour red", "unknown option"),
+    ("port add v1 vhost-user server /" + "p" * 120, "path longer"),
+])
+def test_vhost_user_port_add_bad_input(sluiced, words, needle):
+    """Every malformed vhost-user port line is refused with an error naming the problem; nothing
+    is added or saved and the daemon keeps answering."""
+    before = sluiced.config_show()
+    err = sluiced.err(*words.split())
+    assert needle in err, err
+    assert sluiced.config_show() == before
+    assert "v1" not in names(sluiced)
+    assert sluiced.ok("show version")["pid"] == sluiced.pid
+
+
+def test_vhost_user_server_port_on_a_live_socket_is_refused(sluiced, workdir):
+    """A socket another backend listens on is not stolen; a stale one (nobody listening, e.g.
+    left by a killed sluiced) is replaced, and the port is saved in its short form."""
+    import socket
+    live = workdir / "live.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(live))
+    srv.listen(1)
+    try:
+        assert "in use" in sluiced.err("port", "add", "v1", "vhost-user", "server", str(live))
+    finally:
+        srv.close()
+    # now nobody listens: the file is stale and gets replaced
+    p = sluiced.ok("port", "add", "v1", "vhost-user", "server", str(live), "queues", "2")
+    assert p["driver"] == "net_vhost" and p["vhost"]["mode"] == "server"
+    assert p["vhost"]["connected"] is False and p["link"]["up"] is False
+    assert sluiced.config_show() == [f"port add v1 vhost-user server {live} queues 2"]
