@@ -207,36 +207,16 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 	/* Members that send the frame exactly as it is (untagged in, untagged
 	 * out; tagged in, same tag out) share the original by reference count:
 	 * no copy at all. The others get copies, made first while the
-	 * original's header is intact. */
+	 * original's header is intact; without sharers the original itself
+	 * goes to the last member. */
 	tagged = s->vlans[md->vid].tagged;
 	same = !md->tagged ? out & ~tagged : md->prio ? 0 : out & tagged;
 	out &= ~same;
-	if (same) {
-		while (out) {
-			uint16_t p = __builtin_ctzll(out);
-			struct rte_mbuf *c;
-
-			out &= out - 1;
-			c = flood_copy(w, m, md->l2_len, s->ports[p].tx_multiseg);
-			if (unlikely(c == NULL)) {
-				SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
-				continue;
-			}
-			egress_flood(w, s, c, p, md);
-		}
-		if (same & (same - 1))
-			rte_mbuf_refcnt_update(m, __builtin_popcountll(same) - 1);
-		while (same) {
-			uint16_t p = __builtin_ctzll(same);
-
-			same &= same - 1;
-			egress_flood(w, s, m, p, md);
-		}
-		return;
+	if (same == 0) {
+		last = 63 - __builtin_clzll(out);
+		out &= ~(UINT64_C(1) << last);
+		same = UINT64_C(1) << last;
 	}
-	last = 63 - __builtin_clzll(out);
-	out &= ~(UINT64_C(1) << last);
-	/* The original itself goes to the last member. */
 	while (out) {
 		uint16_t p = __builtin_ctzll(out);
 		struct rte_mbuf *c;
@@ -249,7 +229,14 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 		}
 		egress_flood(w, s, c, p, md);
 	}
-	egress_flood(w, s, m, last, md);
+	if (same & (same - 1))
+		rte_mbuf_refcnt_update(m, __builtin_popcountll(same) - 1);
+	while (same) {
+		uint16_t p = __builtin_ctzll(same);
+
+		same &= same - 1;
+		egress_flood(w, s, m, p, md);
+	}
 }
 
 /* Classify one frame; returns false (and drops it) if it cannot be bridged. */
