@@ -65,6 +65,8 @@ build(bool hold_moved, bool *moved)
 		s->ports[p->port_id].active = p->link_up;
 		s->ports[p->port_id].tx_multiseg = p->tx_multiseg;
 		txq_map(p, &s->ports[p->port_id]);
+		/* A guest refills its rx ring in bursts; OVS retries vhost tx 8x. */
+		s->ports[p->port_id].tx_retries = p->opts.vhost ? 8 : 0;
 		if (p->link_up)
 			s->active_mask |= UINT64_C(1) << p->port_id;
 		/* Set even while the peer is out of the datapath (MTU change):

@@ -28,6 +28,7 @@ struct sl_dp_port {
 	uint8_t tx_multiseg;	/* takes chained mbufs (header-only flood copies) */
 	uint64_t txq_locked;	/* bit per worker whose tx queue is shared: lock it */
 	uint8_t txq_none;	/* no tx queue enabled by the peer */
+	uint8_t tx_retries;	/* immediate tx retries when the queue is full */
 	uint8_t txq[SL_MAX_WORKERS];	/* tx queue each worker sends on */
 };
 

@@ -69,6 +69,8 @@ struct sl_worker {
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
 	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE];
+	uint64_t port_tx_drops[RTE_MAX_ETHPORTS];	/* tx-full per egress port */
+	uint64_t port_tx_retries[RTE_MAX_ETHPORTS];	/* tx retry bursts per port */
 	uint64_t vlan_rx[4096];		/* packets per ingress VLAN (single writer) */
 	uint64_t vlan_flood[4096];	/* flooded packets per VLAN */
 } __rte_cache_aligned;

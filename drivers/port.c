@@ -17,6 +17,7 @@
 #include "ctrl/cli/cli.h"
 #include "ctrl/config/config.h"
 #include "ctrl/loop/loop.h"
+#include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 #include "drivers/port.h"
 #include "drivers/vhost.h"
@@ -598,8 +599,20 @@ sl_port_json(const struct sl_port *p, bool detail)
 		"rx_queues", rxqs, "stats", port_stats_json(p->port_id));
 	if (o != NULL && p->opts.vhost)
 		json_object_set_new(o, "vhost", sl_vhost_json(p));
-	if (detail && o != NULL)
+	if (detail && o != NULL) {
+		const struct sl_snapshot *s = sl_snapshot_get();
+		json_t *tq = json_array();
+
+		/* What each worker sent on which tx queue: drops and retries. */
+		for (unsigned int w = 0; w < sl_n_workers; w++)
+			json_array_append_new(tq, json_pack("{s:i, s:i, s:I, s:I}", "worker", w,
+				"queue", s->ports[p->port_id].txq[w],
+				"drops", (json_int_t)SL_STAT_READ(sl_workers[w].port_tx_drops[p->port_id]),
+				"retries",
+				(json_int_t)SL_STAT_READ(sl_workers[w].port_tx_retries[p->port_id])));
+		json_object_set_new(o, "tx_queues", tq);
 		json_object_set_new(o, "xstats", port_xstats_json(p->port_id));
+	}
 	return o;
 }
 

@@ -11,34 +11,47 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
 
+/* worker, RCU reader: send n packets on the worker's tx queue of port and
+ * free what the queue does not take (counted as tx-full, per port too).
+ * Ports that ask for it (vhost: a guest briefly slow to refill its ring)
+ * get a few immediate retries first, as OVS does for vhost ports. */
+static inline void
+sl_tx_send(struct sl_worker *w, const struct sl_snapshot *s, uint16_t port,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct sl_dp_port *dp = &s->ports[port];
+	uint16_t q = dp->txq[w->id], sent;
+	bool locked = (dp->txq_locked >> w->id) & 1;
+
+	/* A peer with no tx queue enabled takes nothing. */
+	if (unlikely(dp->txq_none)) {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_TXQ_DISABLED], n);
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	if (unlikely(locked))
+		rte_spinlock_lock(&sl_txq_locks[port][q]);	/* lint: shared-txq */
+	sent = rte_eth_tx_burst(port, q, pkts, n);
+	for (unsigned int r = 0; unlikely(sent < n) && r < dp->tx_retries; r++) {
+		SL_STAT_ADD(w->port_tx_retries[port], 1);
+		sent += rte_eth_tx_burst(port, q, pkts + sent, n - sent);
+	}
+	if (unlikely(locked))
+		rte_spinlock_unlock(&sl_txq_locks[port][q]);
+	SL_STAT_ADD(w->stats.tx_packets, sent);
+	if (unlikely(sent < n)) {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], n - sent);
+		SL_STAT_ADD(w->port_tx_drops[port], n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
+}
+
 static inline void
 sl_tx_flush_port(struct sl_worker *w, const struct sl_snapshot *s, uint16_t port)
 {
 	struct sl_txbuf *b = &w->tx[port];
-	uint16_t sent;
 
-	const struct sl_dp_port *dp = &s->ports[port];
-	uint16_t q = dp->txq[w->id];
-
-	/* A peer with no tx queue enabled takes nothing. */
-	if (unlikely(dp->txq_none)) {
-		SL_STAT_ADD(w->stats.drops[SL_DROP_TXQ_DISABLED], b->n);
-		rte_pktmbuf_free_bulk(b->pkts, b->n);
-		b->n = 0;
-		return;
-	}
-	if (likely(!((dp->txq_locked >> w->id) & 1))) {
-		sent = rte_eth_tx_burst(port, q, b->pkts, b->n);
-	} else {
-		rte_spinlock_lock(&sl_txq_locks[port][q]);	/* lint: shared-txq */
-		sent = rte_eth_tx_burst(port, q, b->pkts, b->n);
-		rte_spinlock_unlock(&sl_txq_locks[port][q]);
-	}
-	SL_STAT_ADD(w->stats.tx_packets, sent);
-	if (unlikely(sent < b->n)) {
-		SL_STAT_ADD(w->stats.drops[SL_DROP_TX_FULL], b->n - sent);
-		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
-	}
+	sl_tx_send(w, s, port, b->pkts, b->n);
 	b->n = 0;
 }
 
