@@ -754,12 +754,6 @@ sl_port_events_init(void)
 	if (event_src.fd < 0)
 		return -errno;
 	event_src.cb = on_event_fd;
-	rc = sl_loop_add(&event_src, EPOLLIN);
-	if (rc == 0)
-		rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
-			on_eth_event, NULL);
-	if (rc == 0)
-		rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_QUEUE_STATE,
-			on_eth_event, NULL);
-	return rc;
+	/* Callbacks are registered per port in sl_port_add. */
+	return sl_loop_add(&event_src, EPOLLIN);
 }

@@ -205,10 +205,8 @@ nh_put(uint32_t id)
 		return;
 	for (unsigned int i = 0; i < nh->n_members; i++)
 		nh_put(nh->members[i]);
-	/* The slot is reused only by a later nh_get; a worker that read the
-	 * old id before the FIB update sees a stale but valid entry until the
-	 * FIB's own grace period has passed (the datapath copy is rebuilt on
-	 * publish). */
+	/* Control-plane only for now: no worker reads next hops yet. The routed
+	 * datapath will need its own RCU-published copy before slots are reused. */
 	memset(nh, 0, sizeof(*nh));
 }
 
