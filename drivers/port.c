@@ -748,8 +748,6 @@ on_event_fd(struct sl_loop_src *src, uint32_t events)
 int
 sl_port_events_init(void)
 {
-	int rc;
-
 	event_src.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (event_src.fd < 0)
 		return -errno;
