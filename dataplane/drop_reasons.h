@@ -17,7 +17,21 @@
 	X(FLOOD_EMPTY, "flood-no-members")	/* no other member port in the VLAN */ \
 	X(NO_MBUF, "no-mbuf")			/* no buffer for a flood copy */ \
 	X(LINK_DOWN, "link-down")		/* egress port down (guest gone) */ \
-	X(TXQ_DISABLED, "txq-disabled")		/* worker's tx queue disabled by the guest */
+	X(TXQ_DISABLED, "txq-disabled")		/* worker's tx queue disabled by the guest */ \
+	X(IP_TRUNCATED, "ip-truncated")		/* shorter than its IPv4/IPv6 header */ \
+	X(IP_BAD_VERSION, "ip-bad-version")	/* IP version does not match the ethertype */ \
+	X(IP_BAD_IHL, "ip-bad-ihl")		/* IPv4 header length < 20 or past the frame */ \
+	X(IP_BAD_LENGTH, "ip-bad-length")	/* IP total/payload length past the frame */ \
+	X(IP_BAD_CHECKSUM, "ip-bad-checksum")	/* IPv4 header checksum wrong */ \
+	X(L3_UNSUPPORTED, "l3-unsupported")	/* to the router MAC, not IPv4/IPv6/ARP */ \
+	X(NOT_ROUTER_MAC, "not-router-mac")	/* unicast on a routed port, not to its MAC */ \
+	X(NO_ROUTE, "no-route")			/* no route (ICMP unreachable sent, rate-limited) */ \
+	X(ROUTE_BLACKHOLE, "route-blackhole")	/* blackhole route */ \
+	X(ROUTE_UNREACHABLE, "route-unreachable")	/* unreachable route (ICMP sent) */ \
+	X(ROUTE_PROHIBIT, "route-prohibit")	/* prohibit route (ICMP sent) */ \
+	X(TTL_EXCEEDED, "ttl-exceeded")		/* TTL/hop limit expired (ICMP sent) */ \
+	X(FRAG_NEEDED, "fragmentation-needed")	/* larger than the egress MTU (ICMP sent; no fragmentation) */ \
+	X(PUNT_FULL, "punt-queue-full")		/* control thread's queue full (ARP, ND, to the router) */
 
 enum sl_drop {
 #define X(e, s) SL_DROP_##e,

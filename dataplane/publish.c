@@ -10,6 +10,7 @@
 #include "dataplane/worker.h"
 #include "drivers/port.h"
 #include "pipelines/l2/l2.h"
+#include "pipelines/l3/l3.h"
 
 int8_t sl_dp_busy_poll = -1;
 bool sl_dp_busy_poll_default;
@@ -57,6 +58,7 @@ build(bool hold_moved, bool *moved)
 		return NULL;
 	s->busy_poll = sl_dp_busy_poll >= 0 ? sl_dp_busy_poll : sl_dp_busy_poll_default;
 	sl_l2_snapshot_fill(s);
+	sl_l3_snapshot_fill(s);
 	for (unsigned int i = 0; i < SL_MAX_PORTS; i++) {
 		const struct sl_port *p = &sl_ports[i];
 

@@ -30,6 +30,7 @@ struct sl_dp_port {
 	uint8_t txq_none;	/* no tx queue enabled by the peer */
 	uint8_t tx_retries;	/* immediate tx retries when the queue is full */
 	uint8_t txq[SL_MAX_WORKERS];	/* tx queue each worker sends on */
+	uint16_t l3_iface;	/* routed port: its router interface + 1; 0: none */
 };
 
 /* Locks of tx queues that several workers share (only when a peer, e.g. a
@@ -41,6 +42,19 @@ struct sl_dp_vlan {
 	uint64_t members;
 	uint64_t tagged;	/* members that send this VLAN tagged */
 	uint8_t flood_unknown;	/* flood unknown unicast (default on) */
+	uint16_t l3_iface;	/* VLAN interface (frames to its MAC are routed) + 1 */
+};
+
+#define SL_DP_IFACE_MAX 256	/* router interfaces */
+
+/* A router interface as the datapath sees it. */
+struct sl_dp_iface {
+	struct rte_ether_addr mac;	/* router MAC: destination of routed frames */
+	uint16_t vrf;
+	uint16_t port;		/* routed port (ethdev id); SL_PORT_NONE: VLAN interface */
+	uint16_t vlan;		/* VLAN interface: its bridge VLAN; 0: routed port */
+	uint16_t mtu;		/* largest IP packet sent out of it */
+	uint8_t used;
 };
 
 #define SL_VLAN_COUNT 4096
@@ -63,6 +77,7 @@ struct sl_snapshot {
 	uint64_t active_mask;	/* bit per ethdev port that may be sent to */
 	struct sl_dp_port ports[RTE_MAX_ETHPORTS];
 	struct sl_dp_vlan vlans[SL_VLAN_COUNT];
+	struct sl_dp_iface ifaces[SL_DP_IFACE_MAX];
 	struct sl_dp_wconf workers[];	/* n_workers entries */
 };
 

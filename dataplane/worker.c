@@ -71,6 +71,8 @@ read_raw(unsigned int id, struct sl_worker_stats *o)
 	o->loops = SL_STAT_READ(s->loops);
 	o->busy_cycles = SL_STAT_READ(s->busy_cycles);
 	o->idle_cycles = SL_STAT_READ(s->idle_cycles);
+	o->punted = SL_STAT_READ(s->punted);
+	o->injected = SL_STAT_READ(s->injected);
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 		o->drops[r] = SL_STAT_READ(s->drops[r]);
 }
@@ -86,6 +88,8 @@ sl_worker_read(unsigned int id, struct sl_worker_stats *o)
 	o->bursts -= b->bursts;
 	o->busy_cycles -= b->busy_cycles;
 	o->idle_cycles -= b->idle_cycles;
+	o->punted -= b->punted;
+	o->injected -= b->injected;
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 		o->drops[r] -= b->drops[r];
 	/* loops is a liveness counter: never rebased. */
@@ -105,6 +109,8 @@ sl_workers_sum(struct sl_worker_stats *sum)
 		sum->loops += o.loops;
 		sum->busy_cycles += o.busy_cycles;
 		sum->idle_cycles += o.idle_cycles;
+		sum->punted += o.punted;
+		sum->injected += o.injected;
 		for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 			sum->drops[r] += o.drops[r];
 	}

@@ -23,6 +23,8 @@ struct sl_worker_stats {
 	uint64_t idle_cycles;
 	uint64_t learn_events;	/* learn/move events posted */
 	uint64_t learn_ring_full;	/* events lost to a full ring (not packet drops) */
+	uint64_t punted;	/* handed to the control thread (ARP, ND, local, resolving) */
+	uint64_t injected;	/* sent for the control thread (worker 0) */
 	uint64_t drops[SL_DROP_MAX];
 };
 
@@ -62,10 +64,13 @@ struct sl_worker {
 	uint8_t sleeping;	/* relaxed; informational */
 	struct rte_mempool *pool;	/* for flood copies */
 	struct rte_ring *learn_ring;	/* learn/move events to the control thread */
+	struct rte_ring *punt_ring;	/* packets for the control thread (l3_dp.h) */
 	struct sl_worker_stats stats __rte_cache_aligned;
 	uint64_t tx_pending __rte_cache_aligned;	/* ports with staged packets */
 	uint16_t n_dropped;
 	struct rte_mbuf *dropped[SL_TXBUF_SIZE];
+	uint16_t n_punt;
+	struct rte_mbuf *punt[SL_TXBUF_SIZE];
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
 	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE];

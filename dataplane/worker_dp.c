@@ -13,6 +13,7 @@
 #include "dataplane/worker.h"
 #include "pipelines/tx/tx_dp.h"
 #include "pipelines/l2/l2_dp.h"
+#include "pipelines/l3/l3_dp.h"
 #include "pipelines/xconnect/xconnect_dp.h"
 
 /* Idle back-off: spin for a while (latency), then pause, then sleep in short
@@ -57,12 +58,15 @@ poll_rxq(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_rx
 	}
 	if (likely(ip->mode != SL_VLAN_MODE_NONE)) {
 		sl_l2_burst(w, s, q->port_id, pkts, n);
+	} else if (ip->l3_iface) {
+		sl_l3_port_burst(w, s, q->port_id, pkts, n);
 	} else {
 		SL_STAT_ADD(w->stats.drops[SL_DROP_NO_OUTPUT], n);
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
 	sl_tx_flush(w, s);
 	sl_drop_flush(w);
+	sl_punt_flush(w);
 	return n;
 }
 
@@ -82,6 +86,13 @@ sl_worker_main(void *arg)
 		unsigned int got = 0, bursts = 0, busy_poll = s->busy_poll;
 		uint64_t t1;
 
+		/* Frames the control thread sends (ARP, ICMP, held packets). */
+		if (w->id == 0 && sl_inject_ring != NULL &&
+				unlikely(!rte_ring_empty(sl_inject_ring))) {
+			sl_inject_drain(w, s);
+			sl_tx_flush(w, s);
+			sl_drop_flush(w);
+		}
 		for (uint16_t i = 0; i < wc->n_rxq; i++) {
 			unsigned int n = poll_rxq(w, s, &wc->rxq[i]);
 

@@ -11,6 +11,7 @@
 #include <rte_ring_elem.h>
 
 #include "pipelines/l2/l2_dp.h"
+#include "pipelines/l3/l3_dp.h"
 #include "pipelines/tx/tx_dp.h"
 
 #define PREFETCH_AHEAD 4
@@ -191,11 +192,13 @@ err_hdr:
 	return NULL;
 }
 
+/* Flood m to the active members of its VLAN, but those in `exclude` (the
+ * ingress port). */
 static void
-flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t in_port,
+flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint64_t exclude,
 	const struct meta *md)
 {
-	uint64_t out = s->vlans[md->vid].members & s->active_mask & ~(UINT64_C(1) << in_port);
+	uint64_t out = s->vlans[md->vid].members & s->active_mask & ~exclude;
 	uint64_t tagged, same;
 	uint16_t last;
 
@@ -292,6 +295,66 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_po
 	return true;
 }
 
+/* A frame of a VLAN with a router interface. To the router MAC: routed
+ * (true). ARP broadcasts and IPv6 multicast (ND) are bridged as usual and a
+ * copy goes to the control thread. */
+static __rte_noinline bool
+to_router(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
+	const struct meta *md, uint16_t iface)
+{
+	const char *p = rte_pktmbuf_mtod(m, const char *);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
+	struct rte_mbuf *c;
+	uint16_t type;
+
+	if (sl_mac_eq(&eth->dst_addr, &s->ifaces[iface].mac))
+		return true;
+	if (!rte_is_multicast_ether_addr(&eth->dst_addr))
+		return false;
+	memcpy(&type, p + md->l2_len - 2, sizeof(type));
+	if (type != RTE_BE16(RTE_ETHER_TYPE_ARP) && type != RTE_BE16(RTE_ETHER_TYPE_IPV6))
+		return false;
+	/* A copy, not a reference: flooding may rewrite the original's tag
+	 * while the control thread reads it. */
+	c = rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);
+	if (c == NULL) {
+		SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
+		return false;
+	}
+	sl_punt(w, c, type == RTE_BE16(RTE_ETHER_TYPE_ARP) ? SL_PUNT_ARP : SL_PUNT_ND,
+		md->l2_len, iface, 0);
+	return false;
+}
+
+void
+sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t vid)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct meta md = { .vid = vid, .l2_len = sizeof(*eth) };
+	uint64_t key = sl_fdb_key(vid, &eth->dst_addr);
+	uint32_t idx;
+	void *data;
+
+	if (!fdb_cache_get(w, key, &idx)) {
+		if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) < 0) {
+			flood(w, s, m, 0, &md);
+			return;
+		}
+		idx = (uintptr_t)data;
+		w->fdb_cache[cache_slot(key)].key = key;
+		w->fdb_cache[cache_slot(key)].idx = idx;
+	}
+	{
+		uint16_t out = __atomic_load_n(&sl_fdb_entries[idx].port, __ATOMIC_RELAXED);
+
+		if (((s->vlans[vid].members & s->active_mask) >> out) & 1) {
+			egress(w, s, m, out, &md);
+			return;
+		}
+	}
+	flood(w, s, m, 0, &md);
+}
+
 void
 sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf **pkts, uint16_t n)
@@ -306,7 +369,10 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	void *data[SL_BURST_MAX];
 	uint16_t miss[SL_BURST_MAX];
 	uint64_t hits = 0, lhits = 0;
-	uint16_t nf = 0, nm = 0, vid_run = 0, vid_n = 0;
+	uint16_t nf = 0, nm = 0, vid_run = 0, vid_n = 0, n3 = 0;
+	struct rte_mbuf *l3p[SL_BURST_MAX];
+	uint16_t l3if[SL_BURST_MAX];
+	uint8_t l3l2[SL_BURST_MAX];
 
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -327,6 +393,16 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			vid_n = 0;
 		}
 		vid_n++;
+		if (unlikely(s->vlans[md[nf].vid].l3_iface != 0) &&
+				to_router(w, s, m, &md[nf], s->vlans[md[nf].vid].l3_iface - 1)) {
+			if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
+					!rte_is_zero_ether_addr(&eth->src_addr))
+				learn(w, sl_fdb_key(md[nf].vid, &eth->src_addr), in_port, now);
+			l3p[n3] = m;
+			l3if[n3] = s->vlans[md[nf].vid].l3_iface - 1;
+			l3l2[n3++] = md[nf].l2_len;
+			continue;
+		}
 		skeys[nf] = NO_LEARN;
 		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 				!rte_is_zero_ether_addr(&eth->src_addr)) {
@@ -342,6 +418,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	}
 	if (vid_n)
 		SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
+	if (n3)
+		sl_l3_burst(w, s, l3p, l3if, l3l2, n3);
 	if (nf == 0)
 		return;
 	for (uint16_t i = 0; i < nf; i++) {
@@ -409,6 +487,6 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			sl_drop(w, m, SL_DROP_FLOOD_OFF);
 			continue;
 		}
-		flood(w, s, m, in_port, &md[i]);
+		flood(w, s, m, UINT64_C(1) << in_port, &md[i]);
 	}
 }

@@ -69,4 +69,10 @@ sl_fdb_key_vlan(uint64_t key)
 void sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf **pkts, uint16_t n);
 
+/* worker, RCU reader: bridge one untagged frame (MACs final) into VLAN vid:
+ * the FDB names the port, else it is flooded. Routed packets leaving by a
+ * VLAN interface take this way. */
+void sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
+	uint16_t vid);
+
 #endif

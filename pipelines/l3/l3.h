@@ -12,11 +12,12 @@
 #include <rte_ether.h>
 
 #include "dataplane/sluice.h"
+#include "dataplane/snapshot.h"
 #include "pipelines/l3/fib.h"
 
 #define SL_VRF_DEFAULT 0
 #define SL_VRF_DEFAULT_TABLE 254	/* Linux "main" */
-#define SL_IFACE_MAX 256
+#define SL_IFACE_MAX SL_DP_IFACE_MAX
 #define SL_IFACE_ADDRS 8
 #define SL_ECMP_MAX 16
 
@@ -103,6 +104,29 @@ int sl_route_del(uint16_t vrf, const struct sl_ip_prefix *p, char *err);
 int sl_ip_parse(const char *s, struct sl_ip *ip);
 int sl_prefix_parse(const char *s, struct sl_ip_prefix *p, bool host_bits_ok);
 void sl_ip_format(const struct sl_ip *ip, char *buf, size_t len);
+
+/* Neighbour hooks (neigh.c <-> l3_ctl.c), ctrl thread. */
+void sl_l3_neigh_changed(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac);
+int sl_l3_neigh_route_add(int iface, const struct sl_ip *ip);
+void sl_l3_neigh_route_del(int iface, const struct sl_ip *ip);
+/* Interface and gateway of a FWD next hop (gw zero for CONNECTED). */
+int sl_l3_nh_target(uint32_t nh, int *iface, struct sl_ip *gw);
+bool sl_l3_iface_addr_is(int iface, const struct sl_ip *ip);
+void sl_l3_snapshot_fill(struct sl_snapshot *s);
+
+/* Neighbours (neigh.c), ctrl thread. */
+int sl_neigh_init(void);
+void sl_neigh_fini(void);
+/* MAC of a resolved neighbour: 0 or -ENOENT. */
+int sl_neigh_lookup(int iface, const struct sl_ip *ip, struct rte_ether_addr *mac);
+/* Start resolving ip on iface (no-op if known or in progress). */
+void sl_neigh_resolve(int iface, const struct sl_ip *ip);
+void sl_neigh_iface_removed(int iface);
+int sl_neigh_add_static(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac,
+	char *err);
+int sl_neigh_del(int iface, const struct sl_ip *ip, char *err);
+json_t *sl_neigh_json(int iface);	/* -1: all */
+json_t *sl_l3_stats_json(void);
 
 json_t *sl_vrfs_json(void);
 json_t *sl_ifaces_json(void);

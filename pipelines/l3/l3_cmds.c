@@ -302,6 +302,55 @@ cmd_show_fib(struct sl_cli_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* neigh add IP MAC dev IF | neigh del IP dev IF */
+static int
+cmd_neigh(struct sl_cli_ctx *c, int argc, char **argv)
+{
+	bool add = strcmp(argv[1], "add") == 0;
+	struct rte_ether_addr mac;
+	struct sl_ip ip;
+	int idx, i = add ? 4 : 3;
+
+	if (argc != i + 2 || strcmp(argv[i], "dev") != 0)
+		return sl_cli_error(c, EINVAL, add ? "usage: neigh add IP MAC dev IF" :
+			"usage: neigh del IP dev IF");
+	if (sl_ip_parse(argv[2], &ip) < 0)
+		return sl_cli_error(c, EINVAL, "neigh: bad address '%s'", argv[2]);
+	if (add && rte_ether_unformat_addr(argv[3], &mac) < 0)
+		return sl_cli_error(c, EINVAL, "neigh: bad MAC '%s'", argv[3]);
+	idx = iface_arg(c, argv[i + 1]);
+	if (idx < 0)
+		return idx;
+	return add ? sl_neigh_add_static(idx, &ip, &mac, c->err) :
+		sl_neigh_del(idx, &ip, c->err);
+}
+
+static int
+cmd_show_neigh(struct sl_cli_ctx *c, int argc, char **argv)
+{
+	int idx = -1;
+
+	if (argc != 2 && (argc != 4 || strcmp(argv[2], "dev") != 0))
+		return sl_cli_error(c, EINVAL, "usage: show neigh [dev IF]");
+	if (argc == 4) {
+		idx = iface_arg(c, argv[3]);
+		if (idx < 0)
+			return idx;
+	}
+	c->result = sl_neigh_json(idx);
+	return 0;
+}
+
+static int
+cmd_show_l3_stats(struct sl_cli_ctx *c, int argc, char **argv)
+{
+	RTE_SET_USED(argv);
+	if (argc != 3)
+		return sl_cli_error(c, EINVAL, "usage: show l3 stats");
+	c->result = sl_l3_stats_json();
+	return 0;
+}
+
 static const struct sl_cli_cmd l3_cmds[] = {
 	{ "vrf add", "vrf add NAME table ID",
 		"A VRF bound to Linux routing table ID (the default VRF is table 254, main).",
@@ -332,5 +381,18 @@ static const struct sl_cli_cmd l3_cmds[] = {
 		cmd_route_lookup },
 	{ "show fib", "show fib", "FIB memory: groups, chunks, roots, bytes, routes.",
 		cmd_show_fib },
+	{ "neigh add", "neigh add IP MAC dev IF",
+		"Static neighbour (ARP/ND entry) on a router interface: never ages, replaces a "
+		"learned one.", cmd_neigh },
+	{ "neigh del", "neigh del IP dev IF", "Remove a neighbour (static or learned).",
+		cmd_neigh },
+	{ "show neigh", "show neigh [dev IF]",
+		"Neighbours: IP, MAC, interface, state (incomplete, reachable, stale, probe, "
+		"failed, permanent), age in seconds, packets held while resolving.",
+		cmd_show_neigh },
+	{ "show l3 stats", "show l3 stats",
+		"What the control thread did with packets for the router: ARP/ND in and out, "
+		"echo replies, ICMP errors sent and rate-limited, packets held for resolution.",
+		cmd_show_l3_stats },
 };
 SL_CLI_COMMANDS(l3_cmds)

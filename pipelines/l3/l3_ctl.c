@@ -10,18 +10,25 @@
 #include <sys/socket.h>
 
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 
 #include "ctrl/cli/cli.h"
 #include "ctrl/config/config.h"
 #include "drivers/port.h"
+#include "dataplane/rcu.h"
+#include "pipelines/l2/l2.h"
 #include "pipelines/l3/fib.h"
 #include "pipelines/l3/l3.h"
+#include "pipelines/l3/l3_dp.h"
+#include "ctrl/loop/loop.h"
 
-#define NH_MAX 65536
+#define NH_MAX SL_NH_MAX
 
 struct sl_nh {
 	uint32_t refcnt;	/* routes using it (groups count as one each) */
 	uint8_t type;		/* enum sl_nh_type; 0: free slot */
+	uint8_t neigh;		/* host route of a neighbour (not config) */
+	uint8_t dying;		/* freed, reusable after a grace period */
 	uint16_t vrf;
 	int16_t iface;
 	uint16_t weight;
@@ -158,11 +165,97 @@ fib_match(uint16_t vrf, const struct sl_ip *addr, struct sl_ip_prefix *p, uint32
 static bool
 nh_equal(const struct sl_nh *a, const struct sl_nh *b)
 {
-	return a->type == b->type && a->vrf == b->vrf && a->iface == b->iface &&
+	return a->type == b->type && a->neigh == b->neigh && a->vrf == b->vrf &&
+		a->iface == b->iface &&
 		a->weight == b->weight && memcmp(&a->gw, &b->gw, sizeof(a->gw)) == 0 &&
 		a->n_members == b->n_members &&
 		memcmp(a->members, b->members, a->n_members * sizeof(a->members[0])) == 0;
 }
+
+/* ECMP: spread the members over the buckets by weight, each at least one. */
+static void
+ecmp_buckets(const struct sl_nh *g, struct sl_nh_dp *d)
+{
+	unsigned int cnt[SL_ECMP_MAX], total = 0, sum = 0, n = g->n_members, k = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += nhs[g->members[i]].weight;
+	for (unsigned int i = 0; i < n; i++) {
+		cnt[i] = RTE_MAX(1u, nhs[g->members[i]].weight * SL_ECMP_BUCKETS / total);
+		sum += cnt[i];
+	}
+	/* Rounding: take from / give to the heaviest member. */
+	while (sum != SL_ECMP_BUCKETS) {
+		unsigned int big = 0;
+
+		for (unsigned int i = 1; i < n; i++)
+			if (cnt[i] > cnt[big] || (sum < SL_ECMP_BUCKETS &&
+					nhs[g->members[i]].weight > nhs[g->members[big]].weight))
+				big = i;
+		if (sum > SL_ECMP_BUCKETS) {
+			cnt[big]--;
+			sum--;
+		} else {
+			cnt[big]++;
+			sum++;
+		}
+	}
+	/* Interleaved, so a member's buckets are spread over the hash space. */
+	for (unsigned int b = 0; k < SL_ECMP_BUCKETS; b++)
+		for (unsigned int i = 0; i < n && k < SL_ECMP_BUCKETS; i++)
+			if (b < cnt[i])
+				d->bucket[k++] = g->members[i];
+	d->n_buckets = SL_ECMP_BUCKETS;
+}
+
+/* Fill the datapath copy of a new next hop before any FIB entry names it
+ * (the FIB's store-release publishes it). A gateway gets its neighbour's
+ * MAC if known, else resolution starts. */
+static void
+nh_dp_init(uint32_t id)
+{
+	const struct sl_nh *nh = &nhs[id];
+	struct sl_nh_dp *d = &sl_nh_dp[id];
+	struct rte_ether_addr mac;
+	uint64_t word = 0;
+
+	memset(d->bucket, 0, sizeof(d->bucket));
+	d->n_buckets = 0;
+	d->iface = nh->iface >= 0 ? nh->iface : 0;
+	if (nh->type == SL_NH_ECMP)
+		ecmp_buckets(nh, d);
+	if (nh->type == SL_NH_FWD) {
+		if (sl_neigh_lookup(nh->iface, &nh->gw, &mac) == 0) {
+			memcpy(&word, &mac, RTE_ETHER_ADDR_LEN);
+			word |= SL_NH_MAC_VALID;
+		}
+	}
+	__atomic_store_n(&d->mac, word, __ATOMIC_RELAXED);
+	d->type = nh->type;
+	if (nh->type == SL_NH_FWD && !(word & SL_NH_MAC_VALID))
+		sl_neigh_resolve(nh->iface, &nh->gw);
+}
+
+static uint32_t nh_pending[NH_MAX];
+static uint32_t n_nh_pending;
+
+/* Next hops freed since the last grace period become reusable. */
+static void
+nh_reclaim(void)
+{
+	if (n_nh_pending == 0)
+		return;
+	sl_rcu_synchronize();
+	for (uint32_t i = 0; i < n_nh_pending; i++) {
+		uint32_t id = nh_pending[i];
+
+		sl_nh_dp[id].type = 0;
+		__atomic_store_n(&sl_nh_dp[id].mac, 0, __ATOMIC_RELAXED);
+		nhs[id].dying = 0;
+	}
+	n_nh_pending = 0;
+}
+SL_LOOP_POLLER("nh-reclaim", nh_reclaim)
 
 /* Find or create a next hop equal to *tmpl; takes a reference. Routes to
  * the same gateway share one entry, so an ARP change touches one slot. */
@@ -173,7 +266,7 @@ nh_get(const struct sl_nh *tmpl, uint32_t *id)
 
 	for (uint32_t i = 1; i < nh_high; i++) {
 		if (nhs[i].type == 0) {
-			if (free_id == UINT32_MAX)
+			if (free_id == UINT32_MAX && !nhs[i].dying)
 				free_id = i;
 			continue;
 		}
@@ -184,6 +277,10 @@ nh_get(const struct sl_nh *tmpl, uint32_t *id)
 		}
 	}
 	if (free_id == UINT32_MAX) {
+		if (nh_high == NH_MAX && n_nh_pending) {
+			nh_reclaim();
+			return nh_get(tmpl, id);
+		}
 		if (nh_high == NH_MAX)
 			return -ENOSPC;
 		free_id = nh_high++;	/* id 0 is never used: FIB leaves store nh+1 */
@@ -192,6 +289,7 @@ nh_get(const struct sl_nh *tmpl, uint32_t *id)
 	nhs[free_id].refcnt = 1;
 	for (unsigned int i = 0; i < tmpl->n_members; i++)
 		nhs[tmpl->members[i]].refcnt++;
+	nh_dp_init(free_id);
 	*id = free_id;
 	return 0;
 }
@@ -205,9 +303,11 @@ nh_put(uint32_t id)
 		return;
 	for (unsigned int i = 0; i < nh->n_members; i++)
 		nh_put(nh->members[i]);
-	/* Control-plane only for now: no worker reads next hops yet. The routed
-	 * datapath will need its own RCU-published copy before slots are reused. */
+	/* Workers may still hold the id from a FIB lookup: the datapath copy
+	 * stays as it is and the slot is not reused until a grace period. */
 	memset(nh, 0, sizeof(*nh));
+	nh->dying = 1;
+	nh_pending[n_nh_pending++] = id;
 }
 
 /* ---- VRFs ----------------------------------------------------------------- */
@@ -339,6 +439,12 @@ sl_iface_add(const char *name, int port, uint16_t vlan, uint16_t vrf, char *err)
 				sl_ports[port].name, vlan, sl_ifaces[i].name);
 			return -EEXIST;
 		}
+	for (unsigned int i = 0; i < SL_IFACE_MAX; i++)
+		if (vlan && sl_ifaces[i].used && sl_ifaces[i].vlan == vlan) {
+			ERR("interface %s: vlan %u already has interface %s", name, vlan,
+				sl_ifaces[i].name);
+			return -EEXIST;
+		}
 	for (idx = 0; idx < SL_IFACE_MAX && sl_ifaces[idx].used; idx++)
 		;
 	if (idx == SL_IFACE_MAX) {
@@ -352,9 +458,14 @@ sl_iface_add(const char *name, int port, uint16_t vlan, uint16_t vrf, char *err)
 	sl_ifaces[idx].vrf = vrf;
 	sl_ifaces[idx].used = true;
 	rc = sl_dp_commit(err);
-	if (rc < 0)
+	if (rc < 0) {
 		sl_ifaces[idx].used = false;
-	return rc;
+		return rc;
+	}
+	/* A routed port left the bridge: what was learned on it goes. */
+	if (vlan == 0)
+		sl_fdb_flush(0, sl_ports[port].port_id, false);
+	return 0;
 }
 
 static struct sl_ip_prefix
@@ -468,6 +579,7 @@ iface_remove(int idx)
 {
 	struct sl_iface *ifc = &sl_ifaces[idx];
 
+	sl_neigh_iface_removed(idx);
 	while (ifc->n_addrs) {
 		struct sl_ip_prefix a = ifc->addrs[--ifc->n_addrs];
 
@@ -688,7 +800,9 @@ via_nh(uint16_t vrf, const struct sl_route_via *v, uint32_t *id, char *err)
 		uint32_t cnh;
 
 		/* No dev: the gateway must be on a connected network. */
-		if (fib_match(vrf, &v->gw, &m, &cnh) < 0 || nhs[cnh].type != SL_NH_CONNECTED) {
+		/* A neighbour's host route says the same: it is on that network. */
+		if (fib_match(vrf, &v->gw, &m, &cnh) < 0 || (nhs[cnh].type != SL_NH_CONNECTED &&
+				!nhs[cnh].neigh)) {
 			ERR("gateway %s is not on a connected network of vrf %s (give dev IF)", s,
 				sl_vrfs[vrf].name);
 			return -EHOSTUNREACH;
@@ -830,8 +944,8 @@ route_json(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t id)
 	for (unsigned int i = 0; nh->type == SL_NH_ECMP && i < nh->n_members; i++)
 		json_array_append_new(vias, via_json(nh->members[i]));
 	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "vrf", sl_vrfs[vrf].name, "prefix", s,
-		"type", nh->type < RTE_DIM(nh_type_names) && nh_type_names[nh->type] ?
-			nh_type_names[nh->type] : "?",
+		"type", nh->neigh ? "neighbour" : nh->type < RTE_DIM(nh_type_names) &&
+			nh_type_names[nh->type] ? nh_type_names[nh->type] : "?",
 		"dev", (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL) &&
 			nh->iface >= 0 ? sl_ifaces[nh->iface].name : "",
 		"via", vias);
@@ -849,7 +963,8 @@ sl_routes_json(int vrf)
 			continue;
 		routes_collect(v, &l);
 		for (size_t i = 0; i < l.n; i++)
-			json_array_append_new(a, route_json(v, &l.r[i].p, l.r[i].nh));
+			if (!nhs[l.r[i].nh].neigh)	/* neighbours: show neigh */
+				json_array_append_new(a, route_json(v, &l.r[i].p, l.r[i].nh));
 		free(l.r);
 	}
 	return a;
@@ -898,6 +1013,122 @@ sl_ifaces_json(void)
 			"mtu", ifc->mtu ? ifc->mtu : sl_ports[ifc->port].mtu, "addresses", addrs));
 	}
 	return a;
+}
+
+/* ---- neighbours (called by neigh.c) ----------------------------------------- */
+
+void
+sl_l3_neigh_changed(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac)
+{
+	uint64_t word = 0;
+
+	if (mac != NULL) {
+		memcpy(&word, mac, RTE_ETHER_ADDR_LEN);
+		word |= SL_NH_MAC_VALID;
+	}
+	for (uint32_t i = 1; i < nh_high; i++)
+		if (nhs[i].type == SL_NH_FWD && nhs[i].iface == iface &&
+				memcmp(&nhs[i].gw, ip, sizeof(*ip)) == 0)
+			__atomic_store_n(&sl_nh_dp[i].mac, word, __ATOMIC_RELAXED);
+}
+
+/* A neighbour gets a host route (/32, /128) to itself, so packets to it
+ * find its MAC straight from the FIB, unless a route for exactly that
+ * prefix exists (a local address, a static route). Not persisted. */
+int
+sl_l3_neigh_route_add(int iface, const struct sl_ip *ip)
+{
+	struct sl_nh t = { .type = SL_NH_FWD, .neigh = 1, .vrf = sl_ifaces[iface].vrf,
+		.iface = iface, .gw = *ip, .weight = 1 };
+	struct sl_ip_prefix h = host_prefix(ip);
+	uint32_t old, id;
+	int rc;
+
+	if (route_exact(t.vrf, &h, &old) == 0)
+		return 0;
+	rc = nh_get(&t, &id);
+	if (rc < 0)
+		return rc;
+	rc = fib_add(t.vrf, &h, id);
+	if (rc < 0)
+		nh_put(id);
+	return rc;
+}
+
+void
+sl_l3_neigh_route_del(int iface, const struct sl_ip *ip)
+{
+	uint16_t vrf = sl_ifaces[iface].vrf;
+	struct sl_ip_prefix h = host_prefix(ip);
+	uint32_t nh;
+
+	if (route_exact(vrf, &h, &nh) == 0 && nhs[nh].neigh && nhs[nh].iface == iface &&
+			fib_del(vrf, &h) == 0)
+		nh_put(nh);
+}
+
+int
+sl_l3_nh_target(uint32_t id, int *iface, struct sl_ip *gw)
+{
+	if (id == 0 || id >= nh_high || (nhs[id].type != SL_NH_FWD &&
+			nhs[id].type != SL_NH_CONNECTED))
+		return -ENOENT;
+	*iface = nhs[id].iface;
+	if (nhs[id].type == SL_NH_FWD)
+		*gw = nhs[id].gw;
+	else
+		memset(gw, 0, sizeof(*gw));
+	return 0;
+}
+
+/* ---- datapath snapshot ------------------------------------------------------ */
+
+void
+sl_l3_snapshot_fill(struct sl_snapshot *s)
+{
+	for (unsigned int i = 0; i < SL_IFACE_MAX; i++) {
+		const struct sl_iface *ifc = &sl_ifaces[i];
+		const struct sl_port *p;
+		struct sl_dp_iface *d = &s->ifaces[i];
+
+		if (!ifc->used)
+			continue;
+		p = &sl_ports[ifc->port];
+		d->used = 1;
+		d->vrf = ifc->vrf;
+		d->mtu = ifc->mtu ? ifc->mtu : p->mtu;
+		if (ifc->mac_set)
+			d->mac = ifc->mac;
+		else
+			rte_eth_macaddr_get(p->port_id, &d->mac);
+		if (ifc->vlan) {
+			d->port = SL_PORT_NONE;
+			d->vlan = ifc->vlan;
+			s->vlans[ifc->vlan].l3_iface = i + 1;
+			continue;
+		}
+		/* A routed port leaves the bridge. */
+		d->port = p->port_id;
+		d->vlan = 0;
+		s->ports[p->port_id].l3_iface = i + 1;
+		s->ports[p->port_id].mode = SL_VLAN_MODE_NONE;
+		s->ports[p->port_id].pvid = 0;
+		for (unsigned int v = 0; v < SL_VLAN_COUNT; v++) {
+			s->vlans[v].members &= ~(UINT64_C(1) << p->port_id);
+			s->vlans[v].tagged &= ~(UINT64_C(1) << p->port_id);
+		}
+	}
+}
+
+bool
+sl_l3_iface_addr_is(int iface, const struct sl_ip *ip)
+{
+	const struct sl_iface *ifc = &sl_ifaces[iface];
+
+	for (unsigned int i = 0; i < ifc->n_addrs; i++)
+		if (memcmp(&ifc->addrs[i].ip, ip, sizeof(*ip)) == 0)
+			return true;
+	return false;
 }
 
 /* ---- running config --------------------------------------------------------- */
@@ -954,7 +1185,7 @@ render_l3(json_t *lines)
 			const struct sl_nh *nh = &nhs[l.r[i].nh];
 			int n;
 
-			if (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL)
+			if (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL || nh->neigh)
 				continue;
 			sl_ip_format(&l.r[i].p.ip, s, sizeof(s));
 			n = snprintf(buf, sizeof(buf), "route add vrf %s %s/%u", sl_vrfs[v].name, s,
@@ -989,8 +1220,12 @@ sl_l3_init(void)
 	int rc;
 
 	nhs = calloc(NH_MAX, sizeof(*nhs));
-	if (nhs == NULL)
+	sl_nh_dp = rte_zmalloc("sl_nh_dp", NH_MAX * sizeof(*sl_nh_dp), RTE_CACHE_LINE_SIZE);
+	if (nhs == NULL || sl_nh_dp == NULL)
 		return -ENOMEM;
+	rc = sl_neigh_init();
+	if (rc < 0)
+		return rc;
 	nh_high = 1;
 	rc = sl_fib_init();
 	if (rc < 0)
@@ -1025,7 +1260,10 @@ sl_l3_reset(void)
 void
 sl_l3_fini(void)
 {
+	sl_neigh_fini();
 	sl_fib_fini();
 	free(nhs);
 	nhs = NULL;
+	rte_free(sl_nh_dp);
+	sl_nh_dp = NULL;
 }

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Routed stage (workers): IPv4/IPv6 header checks, FIB lookups in bulk per
+ * VRF, next hop (ECMP bucket, neighbour MAC), TTL/hop limit, MAC rewrite and
+ * egress: straight to a routed port, or into the bridge for a VLAN
+ * interface. ARP, ND and packets for the router go to the control thread;
+ * so do packets whose next hop is still resolving, and those that earn an
+ * ICMP error (dropped here, counted; the control thread only answers). */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "pipelines/l2/l2_dp.h"
+#include "pipelines/l3/fib_dp.h"
+#include "pipelines/l3/l3.h"
+#include "pipelines/l3/l3_dp.h"
+#include "pipelines/tx/tx_dp.h"
+
+struct sl_nh_dp *sl_nh_dp;
+int sl_punt_meta_off = -1;
+struct rte_ring *sl_inject_ring;
+
+#define IP4_DF RTE_BE16(RTE_IPV4_HDR_DF_FLAG)
+
+/* Ones'-complement sum of a 20-byte IPv4 header: 0xffff when its checksum is
+ * right. Five 32-bit loads; rte_raw_cksum's 16-bit loop cost twice as much. */
+static inline uint32_t
+ip4_sum20(const void *p)
+{
+	uint32_t w[5];
+	uint64_t s;
+
+	memcpy(w, p, sizeof(w));
+	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)((s & 0xffff) + (s >> 16));
+}
+
+/* IPv4 header checks (RFC 1812 5.2.2). 0 or the drop reason. */
+static inline int
+ip4_check(const struct rte_mbuf *m, uint8_t l2, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t hlen = 20, tl;
+	uint64_t ck;
+
+	if (unlikely(m->data_len < l2 + sizeof(*ip)))
+		return SL_DROP_IP_TRUNCATED;
+	if (unlikely(ip->version_ihl != 0x45)) {
+		if ((ip->version_ihl >> 4) != 4)
+			return SL_DROP_IP_BAD_VERSION;
+		hlen = (ip->version_ihl & 0xf) * 4u;
+		if (hlen < sizeof(*ip) || hlen > (uint32_t)m->data_len - l2)
+			return SL_DROP_IP_BAD_IHL;
+	}
+	tl = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(tl < hlen || tl > m->pkt_len - l2))
+		return SL_DROP_IP_BAD_LENGTH;
+	ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (likely(ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD))
+		return 0;
+	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return SL_DROP_IP_BAD_CHECKSUM;
+	if (likely(hlen == 20)) {
+		if (unlikely(ip4_sum20(ip) != 0xffff))
+			return SL_DROP_IP_BAD_CHECKSUM;
+	} else if (rte_raw_cksum(ip, hlen) != 0xffff) {
+		return SL_DROP_IP_BAD_CHECKSUM;
+	}
+	return 0;
+}
+
+static inline int
+ip6_check(const struct rte_mbuf *m, uint8_t l2, const struct rte_ipv6_hdr *ip)
+{
+	if (unlikely(m->data_len < l2 + sizeof(*ip)))
+		return SL_DROP_IP_TRUNCATED;
+	if (unlikely((ip->vtc_flow & RTE_BE32(0xf0000000)) != RTE_BE32(0x60000000)))
+		return SL_DROP_IP_BAD_VERSION;
+	if (unlikely(rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip) > m->pkt_len - l2))
+		return SL_DROP_IP_BAD_LENGTH;
+	return 0;
+}
+
+/* Flow hash for ECMP: addresses, protocol and, for TCP/UDP (first
+ * fragments), the ports. Stable per flow; computed only for ECMP routes. */
+static inline uint32_t
+l4_ports(const void *l4, uint8_t proto, const struct rte_mbuf *m)
+{
+	const char *end = rte_pktmbuf_mtod(m, const char *) + m->data_len;
+	uint32_t ports = 0;
+
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && (const char *)l4 + 4 <= end)
+		memcpy(&ports, l4, sizeof(ports));
+	return ports;
+}
+
+static inline uint32_t
+mix32(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static uint32_t
+hash4(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t ports = 0;
+
+	if (!(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)))
+		ports = l4_ports((const char *)ip + (ip->version_ihl & 0xf) * 4,
+			ip->next_proto_id, m);
+	return mix32(((uint64_t)ip->src_addr << 32 | ip->dst_addr) ^ ports ^
+		((uint64_t)ip->next_proto_id << 40));
+}
+
+static uint32_t
+hash6(const struct rte_mbuf *m, const struct rte_ipv6_hdr *ip)
+{
+	uint64_t a[4];
+
+	memcpy(a, ip->src_addr, 16);
+	memcpy(a + 2, ip->dst_addr, 16);
+	return mix32(a[0] ^ a[1] ^ a[2] ^ a[3] ^ ip->proto ^
+		((uint64_t)l4_ports(ip + 1, ip->proto, m) << 16));
+}
+
+/* Count a drop that earns an ICMP error and hand the packet over for it. */
+static inline void
+drop_icmp(struct sl_worker *w, struct rte_mbuf *m, enum sl_drop reason, uint8_t punt,
+	uint8_t l2, uint16_t iface, uint32_t aux)
+{
+	SL_STAT_ADD(w->stats.drops[reason], 1);
+	sl_punt(w, m, punt, l2, iface, aux);
+}
+
+/* Rewrite the L2 header for egress interface oe (the IP header is done) and
+ * send: straight out of a routed port, or into the bridge for a VLAN
+ * interface. A tag the frame came with is removed first. */
+static inline void
+output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint8_t l2,
+	const struct sl_dp_iface *oe, uint64_t dmac)
+{
+	struct rte_ether_hdr *eth;
+
+	if (unlikely(l2 != sizeof(*eth))) {
+		/* Tagged in (VLAN interface on a trunk): keep the inner type. */
+		uint16_t type = *(uint16_t *)(rte_pktmbuf_mtod(m, char *) + l2 - 2);
+
+		eth = (struct rte_ether_hdr *)rte_pktmbuf_adj(m, l2 - sizeof(*eth));
+		eth->ether_type = type;
+	} else {
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	}
+	memcpy(&eth->dst_addr, &dmac, RTE_ETHER_ADDR_LEN);
+	eth->src_addr = oe->mac;
+	if (oe->port != SL_PORT_NONE) {
+		if (unlikely(!((s->active_mask >> oe->port) & 1))) {
+			sl_drop(w, m, SL_DROP_LINK_DOWN);
+			return;
+		}
+		sl_tx_enqueue(w, s, oe->port, m);
+		return;
+	}
+	sl_l2_output(w, s, m, oe->vlan);
+}
+
+/* Everything but a resolved next hop: local, glean, special routes, or a
+ * slot being recycled (type 0). ttl_ok: the packet could be forwarded. */
+static void
+nh_slow(struct sl_worker *w, struct rte_mbuf *m, const struct sl_nh_dp *d, uint32_t nh,
+	uint8_t l2, uint16_t iface, bool ttl_ok)
+{
+	switch (d->type) {
+	case SL_NH_LOCAL:
+		sl_punt(w, m, SL_PUNT_LOCAL, l2, iface, 0);
+		return;
+	case SL_NH_FWD:
+	case SL_NH_CONNECTED:
+		if (!ttl_ok) {
+			drop_icmp(w, m, SL_DROP_TTL_EXCEEDED, SL_PUNT_ICMP_TTL, l2, iface, 0);
+			return;
+		}
+		sl_punt(w, m, d->type == SL_NH_FWD ? SL_PUNT_RESOLVE : SL_PUNT_GLEAN, l2, iface,
+			nh);
+		return;
+	case SL_NH_BLACKHOLE:
+		sl_drop(w, m, SL_DROP_ROUTE_BLACKHOLE);
+		return;
+	case SL_NH_UNREACHABLE:
+		drop_icmp(w, m, SL_DROP_ROUTE_UNREACHABLE, SL_PUNT_ICMP_UNREACHABLE, l2, iface, 0);
+		return;
+	case SL_NH_PROHIBIT:
+		drop_icmp(w, m, SL_DROP_ROUTE_PROHIBIT, SL_PUNT_ICMP_PROHIBIT, l2, iface, 0);
+		return;
+	default:
+		drop_icmp(w, m, SL_DROP_NO_ROUTE, SL_PUNT_ICMP_NO_ROUTE, l2, iface, 0);
+		return;
+	}
+}
+
+static inline void
+forward4(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint8_t l2,
+	uint16_t iface, uint32_t nh)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, char *) + l2);
+	const struct sl_nh_dp *d;
+	const struct sl_dp_iface *oe;
+	uint64_t mac;
+	uint32_t ck;
+
+	if (unlikely(nh == SL_FIB_MISS)) {
+		drop_icmp(w, m, SL_DROP_NO_ROUTE, SL_PUNT_ICMP_NO_ROUTE, l2, iface, 0);
+		return;
+	}
+	d = &sl_nh_dp[nh];
+	if (unlikely(d->type == SL_NH_ECMP)) {
+		nh = d->bucket[hash4(m, ip) % d->n_buckets];
+		d = &sl_nh_dp[nh];
+	}
+	mac = __atomic_load_n(&d->mac, __ATOMIC_RELAXED);
+	if (unlikely(d->type != SL_NH_FWD || !(mac & SL_NH_MAC_VALID) || ip->time_to_live <= 1)) {
+		nh_slow(w, m, d, nh, l2, iface, ip->time_to_live > 1);
+		return;
+	}
+	oe = &s->ifaces[d->iface];
+	if (unlikely(rte_be_to_cpu_16(ip->total_length) > oe->mtu)) {
+		if (ip->fragment_offset & IP4_DF)
+			drop_icmp(w, m, SL_DROP_FRAG_NEEDED, SL_PUNT_ICMP_TOO_BIG, l2, iface,
+				d->iface);
+		else
+			sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
+		return;
+	}
+	/* TTL - 1 and the checksum by RFC 1624: + 0x0100, end-around carry. */
+	ip->time_to_live--;
+	ck = ip->hdr_checksum + (uint32_t)RTE_BE16(0x0100);
+	ip->hdr_checksum = (uint16_t)(ck + (ck >> 16));
+	output(w, s, m, l2, oe, mac);
+}
+
+static inline void
+forward6(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint8_t l2,
+	uint16_t iface, uint32_t nh)
+{
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(rte_pktmbuf_mtod(m, char *) + l2);
+	const struct sl_nh_dp *d;
+	const struct sl_dp_iface *oe;
+	uint64_t mac;
+
+	if (unlikely(nh == SL_FIB_MISS)) {
+		drop_icmp(w, m, SL_DROP_NO_ROUTE, SL_PUNT_ICMP_NO_ROUTE, l2, iface, 0);
+		return;
+	}
+	d = &sl_nh_dp[nh];
+	if (unlikely(d->type == SL_NH_ECMP)) {
+		nh = d->bucket[hash6(m, ip) % d->n_buckets];
+		d = &sl_nh_dp[nh];
+	}
+	mac = __atomic_load_n(&d->mac, __ATOMIC_RELAXED);
+	if (unlikely(d->type != SL_NH_FWD || !(mac & SL_NH_MAC_VALID) || ip->hop_limits <= 1)) {
+		nh_slow(w, m, d, nh, l2, iface, ip->hop_limits > 1);
+		return;
+	}
+	oe = &s->ifaces[d->iface];
+	if (unlikely(rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip) > oe->mtu)) {
+		drop_icmp(w, m, SL_DROP_FRAG_NEEDED, SL_PUNT_ICMP_TOO_BIG, l2, iface, d->iface);
+		return;
+	}
+	ip->hop_limits--;
+	output(w, s, m, l2, oe, mac);
+}
+
+/* IPv6 destinations the router takes itself before any lookup: multicast
+ * (ND solicitations, MLD...) and link-local. */
+static inline bool
+ip6_to_router(const uint8_t *dst)
+{
+	return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
+}
+
+void
+sl_l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkts,
+	const uint16_t *ifaces, const uint8_t *l2_len, uint16_t n)
+{
+	uint32_t a4[SL_BURST_MAX], nh4[SL_BURST_MAX], nh6[SL_BURST_MAX];
+	uint8_t a6[SL_BURST_MAX][16];
+	uint16_t i4[SL_BURST_MAX], i6[SL_BURST_MAX], vrf4 = 0, vrf6 = 0;
+	uint16_t n4 = 0, n6 = 0;
+	bool mixed4 = false, mixed6 = false;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t l2 = l2_len[i];
+		const char *l3 = rte_pktmbuf_mtod(m, const char *) + l2;
+		uint16_t type, vrf = s->ifaces[ifaces[i]].vrf;
+		int bad;
+
+		memcpy(&type, l3 - 2, sizeof(type));
+		if (likely(type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+
+			bad = ip4_check(m, l2, ip);
+			if (unlikely(bad)) {
+				sl_drop(w, m, bad);
+				continue;
+			}
+			mixed4 |= n4 && vrf != vrf4;
+			vrf4 = vrf;
+			a4[n4] = rte_be_to_cpu_32(ip->dst_addr);
+			i4[n4++] = i;
+		} else if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+			const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
+
+			bad = ip6_check(m, l2, ip);
+			if (unlikely(bad)) {
+				sl_drop(w, m, bad);
+				continue;
+			}
+			if (unlikely(ip6_to_router(ip->dst_addr))) {
+				sl_punt(w, m, SL_PUNT_ND, l2, ifaces[i], 0);
+				continue;
+			}
+			mixed6 |= n6 && vrf != vrf6;
+			vrf6 = vrf;
+			memcpy(a6[n6], ip->dst_addr, 16);
+			i6[n6++] = i;
+		} else if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+			sl_punt(w, m, SL_PUNT_ARP, l2, ifaces[i], 0);
+		} else {
+			sl_drop(w, m, SL_DROP_L3_UNSUPPORTED);
+		}
+	}
+
+	if (n4) {
+		if (likely(!mixed4)) {
+			sl_fib4_lookup_bulk(vrf4, a4, nh4, n4);
+		} else {
+			for (uint16_t k = 0; k < n4; k++)
+				nh4[k] = sl_fib4_lookup(s->ifaces[ifaces[i4[k]]].vrf, a4[k]);
+		}
+		for (uint16_t k = 0; k < n4; k++)
+			forward4(w, s, pkts[i4[k]], l2_len[i4[k]], ifaces[i4[k]], nh4[k]);
+	}
+	if (n6) {
+		if (likely(!mixed6)) {
+			sl_fib6_lookup_bulk(vrf6, (const uint8_t (*)[16])a6, nh6, n6);
+		} else {
+			for (uint16_t k = 0; k < n6; k++)
+				nh6[k] = sl_fib6_lookup(s->ifaces[ifaces[i6[k]]].vrf, a6[k]);
+		}
+		for (uint16_t k = 0; k < n6; k++)
+			forward6(w, s, pkts[i6[k]], l2_len[i6[k]], ifaces[i6[k]], nh6[k]);
+	}
+}
+
+void
+sl_l3_port_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t iface = s->ports[in_port].l3_iface - 1;
+	const struct sl_dp_iface *ifc = &s->ifaces[iface];
+	uint16_t ifaces[SL_BURST_MAX];
+	uint8_t l2[SL_BURST_MAX];
+	uint16_t nr = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		if (unlikely(m->data_len < sizeof(*eth))) {
+			sl_drop(w, m, SL_DROP_TRUNCATED);
+			continue;
+		}
+		if (likely(sl_mac_eq(&eth->dst_addr, &ifc->mac))) {
+			if (unlikely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN))) {
+				sl_drop(w, m, SL_DROP_VLAN_NOT_ALLOWED);
+				continue;
+			}
+			pkts[nr] = m;
+			ifaces[nr] = iface;
+			l2[nr++] = sizeof(*eth);
+			continue;
+		}
+		/* Broadcast ARP requests, IPv6 multicast (ND); nothing else is
+		 * for a routed port. */
+		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+				sl_punt(w, m, SL_PUNT_ARP, sizeof(*eth), iface, 0);
+				continue;
+			}
+			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+				sl_punt(w, m, SL_PUNT_ND, sizeof(*eth), iface, 0);
+				continue;
+			}
+		}
+		sl_drop(w, m, SL_DROP_NOT_ROUTER_MAC);
+	}
+	if (nr)
+		sl_l3_burst(w, s, pkts, ifaces, l2, nr);
+}
+
+void
+sl_inject_drain(struct sl_worker *w, const struct sl_snapshot *s)
+{
+	struct rte_mbuf *pkts[SL_BURST_DEFAULT];
+	unsigned int n;
+
+	n = rte_ring_sc_dequeue_burst(sl_inject_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+	SL_STAT_ADD(w->stats.injected, n);
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t port = pkts[i]->port;
+
+		if (port < RTE_MAX_ETHPORTS && ((s->active_mask >> port) & 1))
+			sl_tx_enqueue(w, s, port, pkts[i]);
+		else
+			sl_drop(w, pkts[i], SL_DROP_LINK_DOWN);
+	}
+}
