@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 
 #include "dataplane/sluice.h"
 #include "dataplane/snapshot.h"
@@ -59,6 +60,7 @@ struct sl_iface {
 	struct rte_ether_addr mac;	/* router MAC; default: the port's MAC */
 	unsigned int n_addrs;
 	struct sl_ip_prefix addrs[SL_IFACE_ADDRS];
+	uint8_t addr_kernel;	/* bit per addrs[]: mirrored by netlink, not config */
 };
 
 extern struct sl_vrf sl_vrfs[];
@@ -104,6 +106,32 @@ int sl_route_del(uint16_t vrf, const struct sl_ip_prefix *p, char *err);
 int sl_ip_parse(const char *s, struct sl_ip *ip);
 int sl_prefix_parse(const char *s, struct sl_ip_prefix *p, bool host_bits_ok);
 void sl_ip_format(const struct sl_ip *ip, char *buf, size_t len);
+
+/* Kernel mirror (netlink), ctrl thread: routes, addresses and neighbours
+ * that come from the kernel are installed like configured ones but never
+ * persisted, and never replace configured ones. type: SL_NH_FWD/ECMP (with
+ * via), BLACKHOLE, UNREACHABLE, PROHIBIT. Adding an existing prefix
+ * replaces it (same next hops: no change a worker could see). */
+int sl_l3_kernel_route_add(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type type,
+	const struct sl_route_via *via, unsigned int n_via, char *err);
+/* -ENOENT unless the route exists and came from the kernel. */
+int sl_l3_kernel_route_del(uint16_t vrf, const struct sl_ip_prefix *p);
+/* Every route of the VRF but neighbours' host routes (interface routes
+ * included), with its origin; a nonzero return of cb stops the walk. */
+int sl_l3_route_walk(uint16_t vrf, int (*cb)(const struct sl_ip_prefix *p, bool kernel,
+	void *arg), void *arg);
+int sl_l3_kernel_addr(int iface, const struct sl_ip_prefix *p, bool add, char *err);
+/* mac NULL: remove (only a kernel-state neighbour). */
+int sl_neigh_kernel_set(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac);
+
+/* Host interface hooks (a TAP paired with a router interface). When set,
+ * the frames for the router that Sluice does not handle itself, and a copy
+ * of ARP and ND, go to it (as received: l2_len bytes of L2 header, maybe a
+ * tag); NULL: they are counted (to_host_unhandled) and freed. */
+extern void (*sl_l3_host_rx)(int iface, struct rte_mbuf *m, uint8_t l2_len);
+/* A complete untagged frame (from the host) out of interface iface: a VLAN
+ * interface finds the port in the FDB or floods, and tags as the port needs. */
+void sl_l3_iface_output(int iface, struct rte_mbuf *m);
 
 /* Neighbour hooks (neigh.c <-> l3_ctl.c), ctrl thread. */
 void sl_l3_neigh_changed(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac);

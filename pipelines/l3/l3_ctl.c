@@ -28,6 +28,7 @@ struct sl_nh {
 	uint32_t refcnt;	/* routes using it (groups count as one each) */
 	uint8_t type;		/* enum sl_nh_type; 0: free slot */
 	uint8_t neigh;		/* host route of a neighbour (not config) */
+	uint8_t kernel;		/* mirrored from the kernel by netlink (not config) */
 	uint8_t dying;		/* freed, reusable after a grace period */
 	uint16_t vrf;
 	int16_t iface;
@@ -43,6 +44,8 @@ static struct sl_nh *nhs;
 static uint32_t nh_high;
 
 #define ERR(fmt, ...) snprintf(err, SL_ERR_MAX, fmt, ##__VA_ARGS__)
+
+static int routes_persist(char *err);
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -165,7 +168,8 @@ fib_match(uint16_t vrf, const struct sl_ip *addr, struct sl_ip_prefix *p, uint32
 static bool
 nh_equal(const struct sl_nh *a, const struct sl_nh *b)
 {
-	return a->type == b->type && a->neigh == b->neigh && a->vrf == b->vrf &&
+	return a->type == b->type && a->neigh == b->neigh && a->kernel == b->kernel &&
+		a->vrf == b->vrf &&
 		a->iface == b->iface &&
 		a->weight == b->weight && memcmp(&a->gw, &b->gw, sizeof(a->gw)) == 0 &&
 		a->n_members == b->n_members &&
@@ -524,8 +528,10 @@ err_conn:
 	return rc;
 }
 
-int
-sl_iface_addr_add(int idx, const struct sl_ip_prefix *p, char *err)
+/* Add an address; kernel: mirrored by netlink, not persisted. A configured
+ * address the kernel also has stays configured. */
+static int
+addr_add(int idx, const struct sl_ip_prefix *p, bool kernel, char *err)
 {
 	struct sl_iface *ifc = &sl_ifaces[idx];
 	char s[INET6_ADDRSTRLEN];
@@ -533,8 +539,19 @@ sl_iface_addr_add(int idx, const struct sl_ip_prefix *p, char *err)
 
 	sl_ip_format(&p->ip, s, sizeof(s));
 	for (unsigned int i = 0; i < ifc->n_addrs; i++)
-		if (memcmp(&ifc->addrs[i], p, sizeof(*p)) == 0)
-			return 0;
+		if (memcmp(&ifc->addrs[i], p, sizeof(*p)) == 0) {
+			if (kernel || !((ifc->addr_kernel >> i) & 1))
+				return 0;
+			/* Configured now too: it becomes part of the config. */
+			ifc->addr_kernel &= ~(1u << i);
+			rc = sl_config_persist();
+			if (rc < 0) {
+				ifc->addr_kernel |= 1u << i;
+				ERR("cannot persist config to %s: %s", sl_config_path(),
+					strerror(-rc));
+			}
+			return rc;
+		}
 	if (ifc->n_addrs == SL_IFACE_ADDRS) {
 		ERR("interface %s: too many addresses (max %d)", ifc->name, SL_IFACE_ADDRS);
 		return -ENOSPC;
@@ -548,13 +565,38 @@ sl_iface_addr_add(int idx, const struct sl_ip_prefix *p, char *err)
 		ERR("interface %s: address %s/%u: %s", ifc->name, s, p->len, strerror(-rc));
 		return rc;
 	}
+	if (kernel)
+		ifc->addr_kernel |= 1u << ifc->n_addrs;
+	else
+		ifc->addr_kernel &= ~(1u << ifc->n_addrs);
 	ifc->addrs[ifc->n_addrs++] = *p;
-	rc = sl_dp_commit(err);
+	rc = kernel ? 0 : sl_config_persist();
 	if (rc < 0) {
+		ERR("cannot persist config to %s: %s", sl_config_path(), strerror(-rc));
 		ifc->n_addrs--;
 		addr_routes(idx, p, false);
 	}
 	return rc;
+}
+
+static void
+addr_remove_at(int idx, unsigned int i)
+{
+	struct sl_iface *ifc = &sl_ifaces[idx];
+	struct sl_ip_prefix a = ifc->addrs[i];
+	unsigned int last = --ifc->n_addrs;
+
+	ifc->addrs[i] = ifc->addrs[last];
+	ifc->addr_kernel = (ifc->addr_kernel & ~(1u << i)) |
+		(((ifc->addr_kernel >> last) & 1u) << i);
+	ifc->addr_kernel &= ~(1u << last);
+	addr_routes(idx, &a, false);
+}
+
+int
+sl_iface_addr_add(int idx, const struct sl_ip_prefix *p, char *err)
+{
+	return addr_add(idx, p, false, err);
 }
 
 int
@@ -564,11 +606,27 @@ sl_iface_addr_del(int idx, const struct sl_ip_prefix *p, char *err)
 
 	for (unsigned int i = 0; i < ifc->n_addrs; i++)
 		if (memcmp(&ifc->addrs[i], p, sizeof(*p)) == 0) {
-			ifc->addrs[i] = ifc->addrs[--ifc->n_addrs];
-			addr_routes(idx, p, false);
-			return sl_dp_commit(err);
+			addr_remove_at(idx, i);
+			return routes_persist(err);
 		}
 	ERR("interface %s: no such address", ifc->name);
+	return -ENOENT;
+}
+
+int
+sl_l3_kernel_addr(int idx, const struct sl_ip_prefix *p, bool add, char *err)
+{
+	struct sl_iface *ifc = &sl_ifaces[idx];
+
+	if (add)
+		return addr_add(idx, p, true, err);
+	for (unsigned int i = 0; i < ifc->n_addrs; i++)
+		if (memcmp(&ifc->addrs[i], p, sizeof(*p)) == 0) {
+			if (!((ifc->addr_kernel >> i) & 1))
+				return 0;	/* configured: the config keeps it */
+			addr_remove_at(idx, i);
+			return 0;
+		}
 	return -ENOENT;
 }
 
@@ -748,10 +806,25 @@ route_exact(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t *nh)
 	return 0;
 }
 
-/* Replace or create the route p -> nh (a reference the caller hands over). */
+/* Persist a route change. Routes are not in the datapath snapshot (the FIB
+ * is published entry by entry), so there is nothing to publish. */
+static int
+routes_persist(char *err)
+{
+	int rc = sl_config_persist();
+
+	if (rc < 0)
+		ERR("cannot persist config to %s: %s", sl_config_path(), strerror(-rc));
+	return rc;
+}
+
+/* Replace or create the route p -> nh (a reference the caller hands over).
+ * A kernel route (nh's kernel flag) is not persisted and never replaces a
+ * configured route; a configured one replaces a kernel one. */
 static int
 route_set(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh, char *err)
 {
+	bool kernel = nhs[nh].kernel;
 	char s[INET6_ADDRSTRLEN];
 	uint32_t old;
 	bool had;
@@ -764,13 +837,18 @@ route_set(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh, char *err)
 		ERR("route %s/%u: is a connected route of an interface address", s, p->len);
 		return -EEXIST;
 	}
+	if (had && kernel && !nhs[old].kernel && !nhs[old].neigh) {
+		nh_put(nh);
+		ERR("route %s/%u: a configured route has the prefix", s, p->len);
+		return -EEXIST;
+	}
 	rc = fib_add(vrf, p, nh);
 	if (rc < 0) {
 		nh_put(nh);
 		ERR("route %s/%u: %s", s, p->len, strerror(-rc));
 		return rc;
 	}
-	rc = sl_dp_commit(err);
+	rc = kernel ? 0 : routes_persist(err);
 	if (rc < 0) {
 		/* Persist failed: put the old route back. */
 		if (had) {
@@ -787,10 +865,10 @@ route_set(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh, char *err)
 }
 
 static int
-via_nh(uint16_t vrf, const struct sl_route_via *v, uint32_t *id, char *err)
+via_nh(uint16_t vrf, const struct sl_route_via *v, bool kernel, uint32_t *id, char *err)
 {
 	struct sl_nh t = { .type = SL_NH_FWD, .vrf = vrf, .gw = v->gw,
-		.weight = v->weight ? v->weight : 1, .iface = v->iface };
+		.weight = v->weight ? v->weight : 1, .iface = v->iface, .kernel = kernel };
 	char s[INET6_ADDRSTRLEN];
 	int rc;
 
@@ -827,11 +905,11 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int
-sl_route_add_via(uint16_t vrf, const struct sl_ip_prefix *p, const struct sl_route_via *via,
-	unsigned int n_via, char *err)
+static int
+route_add_via(uint16_t vrf, const struct sl_ip_prefix *p, const struct sl_route_via *via,
+	unsigned int n_via, bool kernel, char *err)
 {
-	struct sl_nh grp = { .type = SL_NH_ECMP, .vrf = vrf, .iface = -1 };
+	struct sl_nh grp = { .type = SL_NH_ECMP, .vrf = vrf, .iface = -1, .kernel = kernel };
 	uint32_t id;
 	int rc;
 
@@ -845,7 +923,7 @@ sl_route_add_via(uint16_t vrf, const struct sl_ip_prefix *p, const struct sl_rou
 			rc = -EINVAL;
 			goto err_members;
 		}
-		rc = via_nh(vrf, &via[i], &grp.members[i], err);
+		rc = via_nh(vrf, &via[i], kernel, &grp.members[i], err);
 		if (rc < 0)
 			goto err_members;
 		grp.n_members++;
@@ -870,9 +948,17 @@ err_members:
 }
 
 int
-sl_route_add_special(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type type, char *err)
+sl_route_add_via(uint16_t vrf, const struct sl_ip_prefix *p, const struct sl_route_via *via,
+	unsigned int n_via, char *err)
 {
-	struct sl_nh t = { .type = type, .vrf = vrf, .iface = -1 };
+	return route_add_via(vrf, p, via, n_via, false, err);
+}
+
+static int
+route_add_special(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type type, bool kernel,
+	char *err)
+{
+	struct sl_nh t = { .type = type, .vrf = vrf, .iface = -1, .kernel = kernel };
 	uint32_t id;
 	int rc = nh_get(&t, &id);
 
@@ -881,6 +967,52 @@ sl_route_add_special(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type
 		return rc;
 	}
 	return route_set(vrf, p, id, err);
+}
+
+int
+sl_route_add_special(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type type, char *err)
+{
+	return route_add_special(vrf, p, type, false, err);
+}
+
+int
+sl_l3_kernel_route_add(uint16_t vrf, const struct sl_ip_prefix *p, enum sl_nh_type type,
+	const struct sl_route_via *via, unsigned int n_via, char *err)
+{
+	if (type == SL_NH_FWD || type == SL_NH_ECMP)
+		return route_add_via(vrf, p, via, n_via, true, err);
+	if (type != SL_NH_BLACKHOLE && type != SL_NH_UNREACHABLE && type != SL_NH_PROHIBIT) {
+		ERR("route: type %d cannot come from the kernel", type);
+		return -EINVAL;
+	}
+	return route_add_special(vrf, p, type, true, err);
+}
+
+int
+sl_l3_kernel_route_del(uint16_t vrf, const struct sl_ip_prefix *p)
+{
+	uint32_t nh;
+
+	if (route_exact(vrf, p, &nh) < 0 || !nhs[nh].kernel)
+		return -ENOENT;
+	if (fib_del(vrf, p) == 0)
+		nh_put(nh);
+	return 0;
+}
+
+int
+sl_l3_route_walk(uint16_t vrf, int (*cb)(const struct sl_ip_prefix *p, bool kernel, void *arg),
+	void *arg)
+{
+	struct route_list l = { .iface = -1 };
+	int rc = 0;
+
+	routes_collect(vrf, &l);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		if (!nhs[l.r[i].nh].neigh)
+			rc = cb(&l.r[i].p, nhs[l.r[i].nh].kernel, arg);
+	free(l.r);
+	return rc;
 }
 
 int
@@ -902,7 +1034,7 @@ sl_route_del(uint16_t vrf, const struct sl_ip_prefix *p, char *err)
 	}
 	rc = fib_del(vrf, p);
 	if (rc == 0)
-		rc = sl_dp_commit(err);
+		rc = routes_persist(err);
 	if (rc < 0) {
 		fib_add(vrf, p, nh);
 		return rc;
@@ -943,7 +1075,10 @@ route_json(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t id)
 		json_array_append_new(vias, via_json(id));
 	for (unsigned int i = 0; nh->type == SL_NH_ECMP && i < nh->n_members; i++)
 		json_array_append_new(vias, via_json(nh->members[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "vrf", sl_vrfs[vrf].name, "prefix", s,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "vrf", sl_vrfs[vrf].name, "prefix", s,
+		"origin", nh->kernel ? "kernel" : nh->neigh ? "neighbour" :
+			nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL ? "interface" :
+			"static",
 		"type", nh->neigh ? "neighbour" : nh->type < RTE_DIM(nh_type_names) &&
 			nh_type_names[nh->type] ? nh_type_names[nh->type] : "?",
 		"dev", (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL) &&
@@ -1157,6 +1292,8 @@ render_l3(json_t *lines)
 		snprintf(buf + n, sizeof(buf) - n, " vrf %s", sl_vrfs[ifc->vrf].name);
 		json_array_append_new(lines, json_string(buf));
 		for (unsigned int k = 0; k < ifc->n_addrs; k++) {
+			if ((ifc->addr_kernel >> k) & 1)
+				continue;
 			sl_ip_format(&ifc->addrs[k].ip, s, sizeof(s));
 			snprintf(buf, sizeof(buf), "interface set %s address %s/%u", ifc->name, s,
 				ifc->addrs[k].len);
@@ -1185,7 +1322,8 @@ render_l3(json_t *lines)
 			const struct sl_nh *nh = &nhs[l.r[i].nh];
 			int n;
 
-			if (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL || nh->neigh)
+			if (nh->type == SL_NH_CONNECTED || nh->type == SL_NH_LOCAL || nh->neigh ||
+					nh->kernel)
 				continue;
 			sl_ip_format(&l.r[i].p.ip, s, sizeof(s));
 			n = snprintf(buf, sizeof(buf), "route add vrf %s %s/%u", sl_vrfs[v].name, s,

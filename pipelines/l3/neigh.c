@@ -59,11 +59,13 @@ enum neigh_state {
 	N_PROBE,		/* usable, unicast solicitations sent */
 	N_FAILED,		/* no answer: packets get ICMP unreachable */
 	N_PERMANENT,		/* static (`neigh add`) */
+	N_KERNEL,		/* mirrored from the kernel (netlink), not config */
 };
 
 static const char *const state_names[] = {
 	[N_INCOMPLETE] = "incomplete", [N_REACHABLE] = "reachable", [N_STALE] = "stale",
 	[N_PROBE] = "probe", [N_FAILED] = "failed", [N_PERMANENT] = "permanent",
+	[N_KERNEL] = "kernel",
 };
 
 struct neigh_key {
@@ -90,7 +92,7 @@ struct neigh {
 	X(nd_in) X(nd_invalid) X(nd_ignored) X(ns_sent) X(na_sent) \
 	X(echo_replies_sent) X(icmp_errors_sent) X(icmp_rate_limited) X(icmp_not_allowed) \
 	X(held) X(held_sent) X(held_dropped_queue_full) X(held_dropped_failed) \
-	X(to_host_unhandled) X(no_route_for_local) X(no_mbuf) X(inject_full) \
+	X(to_host) X(to_host_unhandled) X(no_route_for_local) X(no_mbuf) X(inject_full) \
 	X(neigh_table_full) X(stale_iface)
 
 static struct {
@@ -98,6 +100,8 @@ static struct {
 	L3_STATS(X)
 #undef X
 } st;
+
+void (*sl_l3_host_rx)(int iface, struct rte_mbuf *m, uint8_t l2_len);
 
 static struct rte_hash *neigh_hash;
 static struct neigh *neighs;
@@ -115,7 +119,7 @@ static bool
 has_mac(const struct neigh *n)
 {
 	return n->state == N_REACHABLE || n->state == N_STALE || n->state == N_PROBE ||
-		n->state == N_PERMANENT;
+		n->state == N_PERMANENT || n->state == N_KERNEL;
 }
 
 static void
@@ -302,33 +306,31 @@ send_vlan(const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t port, uint16
 	inject(m, port);
 }
 
-/* Send m (data at the L3 header) out of interface iface to dmac. A VLAN
- * interface finds the port in the FDB, or floods the VLAN. */
-static void
-iface_send(int iface, const struct rte_ether_addr *dmac, uint16_t type, struct rte_mbuf *m)
+/* A complete untagged frame out of interface iface: a routed port takes it
+ * as it is; a VLAN interface finds the port in the FDB (tagging it as the
+ * port wants the VLAN) or floods the VLAN. */
+void
+sl_l3_iface_output(int iface, struct rte_mbuf *m)
 {
 	const struct sl_snapshot *s = sl_snapshot_cur;	/* ctrl: the writer */
-	const struct sl_dp_iface *di = s != NULL ? &s->ifaces[iface] : NULL;
-	struct rte_ether_hdr *eth;
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct sl_dp_iface *di;
 	uint64_t out, key;
 	void *data;
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (!iface_live(iface) || eth == NULL) {
-		st.stale_iface += eth != NULL;
+	if (!iface_live(iface) || m->data_len < sizeof(*eth)) {
+		st.stale_iface++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	eth->dst_addr = *dmac;
-	eth->src_addr = di->mac;
-	eth->ether_type = rte_cpu_to_be_16(type);
+	di = &s->ifaces[iface];
 	if (di->port != SL_PORT_NONE) {
 		inject(m, di->port);
 		return;
 	}
 	out = s->vlans[di->vlan].members & s->active_mask;
-	key = sl_fdb_key(di->vlan, dmac);
-	if (!rte_is_multicast_ether_addr(dmac) &&
+	key = sl_fdb_key(di->vlan, &eth->dst_addr);
+	if (!rte_is_multicast_ether_addr(&eth->dst_addr) &&
 			rte_hash_lookup_data(sl_fdb_hash, &key, &data) >= 0) {
 		uint16_t port = sl_fdb_entries[(uintptr_t)data].port;
 
@@ -357,6 +359,24 @@ iface_send(int iface, const struct rte_ether_addr *dmac, uint16_t type, struct r
 	}
 }
 
+/* Send m (data at the L3 header) out of interface iface to dmac. */
+static void
+iface_send(int iface, const struct rte_ether_addr *dmac, uint16_t type, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (!iface_live(iface) || eth == NULL) {
+		st.stale_iface += eth != NULL;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eth->dst_addr = *dmac;
+	eth->src_addr = sl_snapshot_cur->ifaces[iface].mac;
+	eth->ether_type = rte_cpu_to_be_16(type);
+	sl_l3_iface_output(iface, m);
+}
+
 static uint16_t
 ip_ethertype(const struct rte_mbuf *m)
 {
@@ -365,6 +385,48 @@ ip_ethertype(const struct rte_mbuf *m)
 }
 
 static void solicit(struct neigh *n, bool unicast);
+
+static void
+sl_host_rx(int iface, struct rte_mbuf *m, uint8_t l2_len)
+{
+	st.to_host++;
+	sl_l3_host_rx(iface, m, l2_len);
+}
+
+/* m (data at L3, its L2 header of l2_len bytes still in front, as the punt
+ * left it) is for the host side: the host interface, else counted. */
+static void
+to_host(struct rte_mbuf *m, int iface)
+{
+	uint8_t l2_len = sl_punt_meta(m)->l2_len;
+
+	if (sl_l3_host_rx != NULL && iface < SL_IFACE_MAX &&
+			rte_pktmbuf_prepend(m, l2_len) != NULL) {
+		sl_host_rx(iface, m, l2_len);
+		return;
+	}
+	st.to_host_unhandled++;
+	rte_pktmbuf_free(m);
+}
+
+/* A copy of an ARP/ND frame for the host interface, so the host's own
+ * neighbour table works too (it resolves its peers, e.g. for BGP). */
+static void
+copy_to_host(struct rte_mbuf *m, int iface)
+{
+	uint8_t l2_len = sl_punt_meta(m)->l2_len;
+	struct rte_mbuf *c;
+
+	if (sl_l3_host_rx == NULL || rte_pktmbuf_prepend(m, l2_len) == NULL)
+		return;
+	c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+	rte_pktmbuf_adj(m, l2_len);
+	if (c == NULL) {
+		st.no_mbuf++;
+		return;
+	}
+	sl_host_rx(iface, c, l2_len);
+}
 static void icmp_error(struct rte_mbuf *m, int in_iface, uint8_t t4, uint8_t c4, uint8_t t6,
 	uint8_t c6, uint32_t mtu);
 
@@ -465,7 +527,7 @@ neigh_learn(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac,
 		if (n == NULL)
 			return;
 	}
-	if (n->state == N_PERMANENT)
+	if (n->state == N_PERMANENT || n->state == N_KERNEL)
 		return;
 	if (confirmed)
 		neigh_set(n, N_REACHABLE, mac);
@@ -784,14 +846,23 @@ ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src)
 
 	memcpy(src.a, ip->src_addr, 16);
 	memcpy(dst.a, ip->dst_addr, 16);
-	if (ip->proto != IPPROTO_ICMPV6 || m->data_len < sizeof(*ip) + plen || plen < 8) {
-		/* Multicast we do not join (MLD reports, mDNS...) is not the host's. */
-		if (dst.a[0] == 0xff)
-			st.nd_ignored++;
-		else
-			st.to_host_unhandled++;
+	if (m->data_len < sizeof(*ip) + plen) {
+		st.nd_invalid++;
 		goto drop;
 	}
+	if (ip->proto != IPPROTO_ICMPV6 || plen < 8) {
+		/* Multicast we do not join (MLD reports, mDNS...) is not the host's. */
+		if (dst.a[0] == 0xff) {
+			st.nd_ignored++;
+			goto drop;
+		}
+		to_host(m, iface);
+		return;
+	}
+	/* Router/neighbour solicitations and advertisements, redirects: the
+	 * host keeps its own neighbour table (a BGP peer's MAC). */
+	if (b[0] >= 133 && b[0] <= 137)
+		copy_to_host(m, iface);
 	st.nd_in++;
 	if (rte_ipv6_udptcp_cksum_verify(ip, b) != 0) {
 		st.nd_invalid++;
@@ -868,9 +939,7 @@ ip4_local(struct rte_mbuf *m, int iface)
 			ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
 			(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
-		/* The hook for a host (TAP) interface: today counted. */
-		st.to_host_unhandled++;
-		rte_pktmbuf_free(m);
+		to_host(m, iface);
 		return;
 	}
 	rte_pktmbuf_trim(m, m->pkt_len - tl);
@@ -1061,6 +1130,7 @@ punt_one(struct rte_mbuf *m)
 	rte_pktmbuf_adj(m, pm.l2_len);
 	switch (pm.reason) {
 	case SL_PUNT_ARP:
+		copy_to_host(m, iface);
 		arp_input(m, iface);
 		return;
 	case SL_PUNT_ND:
@@ -1234,6 +1304,30 @@ sl_neigh_del(int iface, const struct sl_ip *ip, char *err)
 		snprintf(err, SL_ERR_MAX, "cannot persist config to %s: %s", sl_config_path(),
 			strerror(-rc));
 	return rc;
+}
+
+int
+sl_neigh_kernel_set(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac)
+{
+	struct neigh *n = neigh_find(iface, ip);
+
+	if (mac == NULL) {
+		if (n == NULL || n->state != N_KERNEL)
+			return -ENOENT;
+		neigh_destroy(n);
+		return 0;
+	}
+	if (!rte_is_valid_assigned_ether_addr(mac))
+		return -EINVAL;
+	if (n == NULL) {
+		n = neigh_create(iface, ip, N_INCOMPLETE);
+		if (n == NULL)
+			return -ENOSPC;
+	} else if (n->state == N_PERMANENT) {
+		return -EEXIST;		/* configured wins */
+	}
+	neigh_set(n, N_KERNEL, mac);
+	return 0;
 }
 
 void
