@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Sluice demo: namespace hosts on veth pairs, switched by a private sluiced over af_packet.
 # Usage (as root): bash deploy/demo.sh [start|stop|status]   (start is the default; re-runnable)
-# Four hosts share one subnet but sit in two VLANs (h1,h2: 10; h3,h4: 20); x1,x2 are cross-connected.
+# Four hosts share one subnet but sit in two VLANs (h1,h2: 10; h3,h4: 20); x1,x2 are cross-connected;
+# r1 (VLAN 30) and r2 (VLAN 40) are routed by Sluice between their VLANs in VRF blue.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,8 @@ START_TIMEOUT=20 # seconds to wait for the control socket
 STOP_TIMEOUT=15  # seconds to wait after SIGTERM before SIGKILL
 
 # ---- Topology -------------------------------------------------------------------------------
-# One row per host: "NAME ADDRESS/PREFIX [MAC]". Host NAME is network namespace sl-NAME; its eth0
+# One row per host: "NAME ADDRESS/PREFIX [MAC [GATEWAY]]". Host NAME is network namespace sl-NAME;
+# its eth0
 # (with MAC, if given, so `show fdb` is easy to read) is one end of a veth pair whose root-side
 # end, also called sl-NAME (<= 15 chars), is the af_packet device of sluiced port NAME. A new
 # port is an access port in VLAN 1. To grow the demo, add rows here, the switch commands that
@@ -36,6 +38,8 @@ HOSTS=(
 	"h4 10.10.0.4/24 02:00:00:00:20:04"
 	"x1 10.20.0.1/24 02:00:00:00:99:01"
 	"x2 10.20.0.2/24 02:00:00:00:99:02"
+	"r1 10.30.0.1/24 02:00:00:00:30:01 10.30.0.254"
+	"r2 10.40.0.1/24 02:00:00:00:40:01 10.40.0.254"
 )
 
 # sluicectl commands run once every host's port exists (the ports are added from HOSTS).
@@ -50,6 +54,18 @@ SWITCH_CMDS=(
 	"port set x1 vlan none"
 	"port set x2 vlan none"
 	"port xconnect x1 x2"
+	# Routing: VLANs 30 and 40 get router interfaces (VLAN interfaces on the bridge) in VRF
+	# blue; frames to the router MAC are routed between them. Sluice answers ARP for the
+	# .254 addresses, resolves r1 and r2, and decrements the TTL.
+	"port set r1 vlan access 30"
+	"port set r2 vlan access 40"
+	"vrf add blue table 100"
+	"interface add v30 port r1 vlan 30 vrf blue"
+	"interface add v40 port r2 vlan 40 vrf blue"
+	"interface set v30 mac 02:00:00:00:30:fe"
+	"interface set v40 mac 02:00:00:00:40:fe"
+	"interface set v30 address 10.30.0.254/24"
+	"interface set v40 address 10.40.0.254/24"
 )
 
 # Connectivity checks, "FROM-HOST DESTINATION-ADDRESS [ok|blocked]" (default ok: the ping must
@@ -61,12 +77,19 @@ PINGS=(
 	"h1 10.10.0.3 blocked"
 	"h2 10.10.0.4 blocked"
 	"h3 10.10.0.1 blocked"
+	"r1 10.30.0.254 ok"
+	"r1 10.40.0.1 ok"
+	"r2 10.30.0.1 ok"
+	"h1 10.40.0.1 blocked"
 )
 
 # What the demo prints once the checks ran.
 SHOW_CMDS=(
 	"show vlans"
 	"show fdb"
+	"show interfaces"
+	"show routes vrf blue"
+	"show neigh"
 	"show ports"
 	"show drops"
 )
@@ -193,9 +216,9 @@ topology_down() {
 }
 
 topology_up() {
-	local row name addr mac ns veth
+	local row name addr mac gw ns veth
 	for row in "${HOSTS[@]}"; do
-		read -r name addr mac <<<"$row"
+		read -r name addr mac gw <<<"$row"
 		ns=$(host_ns "$name")
 		veth=$(host_veth "$name")
 		state_add host "$name"
@@ -212,6 +235,9 @@ topology_up() {
 		ip -n "$ns" link set dev lo up
 		ip -n "$ns" addr add "$addr" dev eth0
 		ip -n "$ns" link set dev eth0 up
+		if [ -n "$gw" ]; then
+			ip -n "$ns" route add default via "$gw"
+		fi
 		mac=$(ip netns exec "$ns" cat /sys/class/net/eth0/address)
 		log "host $name: namespace $ns, eth0 $addr $mac <-> $veth"
 	done
@@ -327,8 +353,11 @@ do_start() {
 Sluice demo is running (sluiced pid $(cat "$PIDFILE"), log $LOG).
   VLAN 10: h1 10.10.0.1, h2 10.10.0.2    VLAN 20: h3 10.10.0.3, h4 10.10.0.4
   Cross-connected: x1 10.20.0.1 <-> x2 10.20.0.2
+  Routed (VRF blue): r1 10.30.0.1 (VLAN 30) <-> r2 10.40.0.1 (VLAN 40), router .254
   Poke at it:    ip netns exec sl-h1 ping 10.10.0.2     (same VLAN: replies)
                  ip netns exec sl-h1 ping 10.10.0.3     (other VLAN: no reply)
+                 ip netns exec sl-r1 ping 10.40.0.1     (routed: replies, ttl 63)
+                 $ctl_rel -s $SOCK show neigh
                  $ctl_rel -s $SOCK show fdb
                  $ctl_rel -s $SOCK help
   Stop it:       bash deploy/demo.sh stop
