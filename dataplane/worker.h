@@ -39,8 +39,9 @@ struct sl_txbuf {
 	struct rte_mbuf *pkts[SL_TXBUF_SIZE];
 };
 
-/* Per-worker filter in front of the learn ring: a source seen on the same
- * port this second needs neither an FDB lookup nor an event. */
+/* Per-worker filter in front of the learn ring, for sources the FDB cache
+ * below does not vouch for (unknown, moved): a source seen on the same port
+ * this second needs neither an FDB lookup nor an event. */
 #define SL_LEARN_CACHE_SIZE 4096
 struct sl_learn_slot {
 	uint64_t key;
@@ -49,13 +50,15 @@ struct sl_learn_slot {
 	uint32_t stamp;		/* sl_now_s when last checked */
 };
 
-/* Per-worker cache of destination lookups: (VLAN, MAC) key -> FDB entry
- * index, validated against the entry itself on every use (see l2_dp.c). */
-#define SL_FDB_CACHE_SIZE 4096
+/* Per-worker cache of FDB lookups, used for destinations and sources alike
+ * (a MAC that sends on one port is looked up as a destination by the
+ * others): 2-way sets of (tag of the (VLAN, MAC) key, FDB entry index). A
+ * hit is only a hint, validated against the entry on every use (l2_dp.c). */
+#define SL_FDB_CACHE_SET_BITS 12
+#define SL_FDB_CACHE_SIZE (2u << SL_FDB_CACHE_SET_BITS)	/* slots */
 struct sl_fdb_cache_slot {
-	uint64_t key;
+	uint32_t tag;		/* 0: empty */
 	uint32_t idx;
-	uint32_t pad;
 };
 
 struct sl_worker {
@@ -73,7 +76,7 @@ struct sl_worker {
 	struct rte_mbuf *punt[SL_TXBUF_SIZE];
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
-	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE];
+	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE] __rte_aligned(16);
 	uint64_t port_tx_drops[RTE_MAX_ETHPORTS];	/* tx-full per egress port */
 	uint64_t port_tx_retries[RTE_MAX_ETHPORTS];	/* tx retry bursts per port */
 	uint64_t vlan_rx[4096];		/* packets per ingress VLAN (single writer) */

@@ -27,17 +27,90 @@ struct meta {
 	uint8_t prio;		/* priority-tagged (VID 0): the tag needs its VID */
 };
 
-static inline uint32_t
-cache_slot(uint64_t key)
+/* Fibonacci hash of an FDB key: the top bits pick a set of the worker's
+ * caches, bits 20-51 are the FDB cache's tag. */
+static inline uint64_t
+key_hash(uint64_t key)
 {
-	return (key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 12);
+	return key * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+static inline uint32_t
+learn_set(uint64_t h)
+{
+	return (h >> (64 - 12)) & ~1u;
+}
+
+/* ---- the FDB cache: (VLAN, MAC) -> entry index, for destinations and
+ * sources. Entries are validated on every use: the index is trusted when the
+ * entry is live (acquire on flags, paired with the control thread's
+ * release) and still holds this key; one deleted or reused since is a miss,
+ * a move needs nothing (the port is read live). A hit saves the rte_hash
+ * lookup (~40 cycles with its memcmp). One cache for both roles keeps the
+ * working set small: with a learn filter and a destination cache apart, the
+ * L2 trunk->access benchmark touched twice the cache lines (measured). */
+
+static inline struct sl_fdb_cache_slot *
+fdb_set(struct sl_worker *w, uint64_t h)
+{
+	return &w->fdb_cache[(h >> (64 - SL_FDB_CACHE_SET_BITS)) * 2];
+}
+
+static inline uint32_t
+fdb_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 20) | 1;	/* never 0, the empty slot */
+}
+
+/* Candidate index for the key hashed to h, or UINT32_MAX. */
+static inline uint32_t
+fdb_set_find(const struct sl_fdb_cache_slot *c, uint64_t h)
+{
+	uint32_t tag = fdb_tag(h);
+
+	if (c[0].tag == tag)
+		return c[0].idx;
+	if (c[1].tag == tag)
+		return c[1].idx;
+	return UINT32_MAX;
+}
+
+static inline bool
+fdb_entry_valid(uint32_t idx, uint64_t key)
+{
+	const struct sl_fdb_entry *e;
+
+	if (idx == UINT32_MAX)
+		return false;
+	e = &sl_fdb_entries[idx];
+	return (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & (SL_FDB_F_USED | SL_FDB_F_DYING)) ==
+		SL_FDB_F_USED && e->key == key;
+}
+
+/* Remember key -> idx: in the way that has the tag, else in way 0 with the
+ * old way 0 moved to way 1 (the least recently filled goes). */
+static inline void
+fdb_cache_put(struct sl_worker *w, uint64_t h, uint32_t idx)
+{
+	struct sl_fdb_cache_slot *c = fdb_set(w, h);
+	uint32_t tag = fdb_tag(h);
+
+	if (c[0].tag == tag) {
+		c[0].idx = idx;
+		return;
+	}
+	if (c[1].tag != tag)
+		c[1] = c[0];
+	c[0].tag = tag;
+	c[0].idx = idx;
 }
 
 /* Source check behind the filter: at most once a second per (MAC, port)
- * per worker. Refreshes last_seen or posts a learn/move event. */
+ * per worker. Refreshes last_seen (and the FDB cache) or posts a learn/move
+ * event. */
 static void
-learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint16_t in_port,
-	uint32_t now)
+learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint64_t h,
+	uint16_t in_port, uint32_t now)
 {
 	void *data;
 
@@ -51,6 +124,7 @@ learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint16_t 
 			/* One store per entry per second at most (style rule 9). */
 			if (__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now)
 				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+			fdb_cache_put(w, h, (uintptr_t)data);
 			return;
 		}
 	}
@@ -62,46 +136,45 @@ learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint16_t 
 		SL_STAT_ADD(w->stats.learn_ring_full, 1);
 }
 
-/* The filter is 2-way set associative: direct-mapped, 9% of 2,048 active
- * sources collided and paid a hash lookup each (measured). */
-static inline void
-learn(struct sl_worker *w, uint64_t key, uint16_t in_port, uint32_t now)
+/* Sources the FDB cache does not vouch for: the filter is 2-way set
+ * associative (direct-mapped, 9% of 2,048 active sources collided and paid
+ * a hash lookup each, measured). */
+static __rte_noinline void
+learn_filtered(struct sl_worker *w, uint64_t key, uint64_t h, uint16_t in_port, uint32_t now)
 {
-	struct sl_learn_slot *c = &w->learn_cache[cache_slot(key) & ~1u];
+	struct sl_learn_slot *c = &w->learn_cache[learn_set(h)];
 
-	if (likely(c[0].key == key && c[0].port == in_port && c[0].stamp == now))
+	if (c[0].key == key && c[0].port == in_port && c[0].stamp == now)
 		return;
-	if (likely(c[1].key == key && c[1].port == in_port && c[1].stamp == now))
+	if (c[1].key == key && c[1].port == in_port && c[1].stamp == now)
 		return;
 	/* Victim: the way already holding the key, else the older one. */
 	if (c[1].key == key || (c[0].key != key && c[1].stamp < c[0].stamp))
 		c++;
-	learn_slow(w, c, key, in_port, now);
+	learn_slow(w, c, key, h, in_port, now);
+}
+
+/* Source check: a source the FDB already has on this port costs a look at
+ * its entry (refreshing last_seen at most once a second); idx is the FDB
+ * cache's candidate for it. */
+static inline void
+learn(struct sl_worker *w, uint64_t key, uint64_t h, uint32_t idx, uint16_t in_port,
+	uint32_t now)
+{
+	if (likely(fdb_entry_valid(idx, key))) {
+		struct sl_fdb_entry *e = &sl_fdb_entries[idx];
+
+		if (likely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) == in_port)) {
+			if (unlikely(__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now))
+				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	learn_filtered(w, key, h, in_port, now);
 }
 
 /* Marks a source key that must not be learned (multicast source). */
 #define NO_LEARN UINT64_MAX
-
-/* Destination lookup through the worker's cache: the cached index is only
- * a hint, trusted when the entry is live (acquire on flags, paired with the
- * control thread's release) and still holds this key. An entry deleted or
- * reused since is a miss; a move needs nothing (the port is read live).
- * Saves the rte_hash lookup (~40 cycles with its memcmp) on a hit. */
-static inline bool
-fdb_cache_get(struct sl_worker *w, uint64_t key, uint32_t *idx)
-{
-	const struct sl_fdb_cache_slot *c = &w->fdb_cache[cache_slot(key)];
-	const struct sl_fdb_entry *e;
-
-	if (c->key != key)
-		return false;
-	e = &sl_fdb_entries[c->idx];
-	if ((__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & (SL_FDB_F_USED | SL_FDB_F_DYING)) !=
-			SL_FDB_F_USED || e->key != key)
-		return false;
-	*idx = c->idx;
-	return true;
-}
 
 /* Move the 12 MAC bytes by a tag's length (overlapping): both loads come
  * before both stores; a libc memmove call cost ~10 cycles a packet here. */
@@ -117,11 +190,12 @@ move_macs(void *dst, const void *src)
 	memcpy((char *)dst + sizeof(a), &b, sizeof(b));
 }
 
-/* Make the frame's tagging right for egress port `out` and stage it.
+/* Make the frame's tagging right for egress port `out` and queue it: in the
+ * burst's batch b (known unicast), else staged (floods).
  * Inlined into the unicast path (a call cost ~5 cycles a packet). */
 static __rte_always_inline void
 egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
-	const struct meta *md)
+	const struct meta *md, struct sl_tx_batch *b)
 {
 	bool want_tag = (s->vlans[md->vid].tagged >> out) & 1;
 	struct rte_ether_hdr *eth;
@@ -155,14 +229,17 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
 		return;
 	}
-	sl_tx_enqueue(w, s, out, m);
+	if (b != NULL)
+		sl_tx_batch_add(b, m, out);
+	else
+		sl_tx_enqueue(w, s, out, m);
 }
 
 static __rte_noinline void
 egress_flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
 	const struct meta *md)
 {
-	egress(w, s, m, out, md);
+	egress(w, s, m, out, md, NULL);
 }
 
 static struct rte_mbuf *
@@ -331,24 +408,23 @@ sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct meta md = { .vid = vid, .l2_len = sizeof(*eth) };
-	uint64_t key = sl_fdb_key(vid, &eth->dst_addr);
-	uint32_t idx;
+	uint64_t key = sl_fdb_key(vid, &eth->dst_addr), h = key_hash(key);
+	uint32_t idx = fdb_set_find(fdb_set(w, h), h);
 	void *data;
 
-	if (!fdb_cache_get(w, key, &idx)) {
+	if (!fdb_entry_valid(idx, key)) {
 		if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) < 0) {
 			flood(w, s, m, 0, &md);
 			return;
 		}
 		idx = (uintptr_t)data;
-		w->fdb_cache[cache_slot(key)].key = key;
-		w->fdb_cache[cache_slot(key)].idx = idx;
+		fdb_cache_put(w, h, idx);
 	}
 	{
 		uint16_t out = __atomic_load_n(&sl_fdb_entries[idx].port, __ATOMIC_RELAXED);
 
 		if (((s->vlans[vid].members & s->active_mask) >> out) & 1) {
-			egress(w, s, m, out, &md);
+			egress(w, s, m, out, &md, NULL);
 			return;
 		}
 	}
@@ -363,8 +439,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
 	struct rte_mbuf *fwd[SL_BURST_MAX];
 	struct meta md[SL_BURST_MAX];
-	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX];
-	uint32_t idx[SL_BURST_MAX];
+	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX], dh[SL_BURST_MAX], sh[SL_BURST_MAX];
+	uint32_t idx[SL_BURST_MAX], sidx[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
 	uint16_t miss[SL_BURST_MAX];
@@ -373,6 +449,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf *l3p[SL_BURST_MAX];
 	uint16_t l3if[SL_BURST_MAX];
 	uint8_t l3l2[SL_BURST_MAX];
+	struct sl_tx_batch batch;
 
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -396,8 +473,12 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		if (unlikely(s->vlans[md[nf].vid].l3_iface != 0) &&
 				to_router(w, s, m, &md[nf], s->vlans[md[nf].vid].l3_iface - 1)) {
 			if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
-					!rte_is_zero_ether_addr(&eth->src_addr))
-				learn(w, sl_fdb_key(md[nf].vid, &eth->src_addr), in_port, now);
+					!rte_is_zero_ether_addr(&eth->src_addr)) {
+				uint64_t k = sl_fdb_key(md[nf].vid, &eth->src_addr);
+				uint64_t h = key_hash(k);
+
+				learn(w, k, h, fdb_set_find(fdb_set(w, h), h), in_port, now);
+			}
 			l3p[n3] = m;
 			l3if[n3] = s->vlans[md[nf].vid].l3_iface - 1;
 			l3l2[n3++] = md[nf].l2_len;
@@ -407,13 +488,20 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 				!rte_is_zero_ether_addr(&eth->src_addr)) {
 			skeys[nf] = sl_fdb_key(md[nf].vid, &eth->src_addr);
-			/* The filter slot is read after the bulk lookup. */
-			rte_prefetch0(&w->learn_cache[cache_slot(skeys[nf]) & ~1u]);
+			sh[nf] = key_hash(skeys[nf]);
+			rte_prefetch0(fdb_set(w, sh[nf]));
 		}
+		/* An untagged frame into a VLAN with tagged members will likely
+		 * get a tag pushed: the 4 bytes go into the headroom's last cache
+		 * line, which no one has touched. Ask for it now. */
+		if (!md[nf].tagged && s->vlans[md[nf].vid].tagged)
+			rte_prefetch0_write(rte_pktmbuf_mtod_offset(m, char *,
+				-(int)sizeof(struct rte_vlan_hdr)));
 		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
-		/* Cache slots and entries are L1 misses for a flow set larger
+		dh[nf] = key_hash(keys[nf]);
+		/* Cache sets and entries are L1 misses for a flow set larger
 		 * than a few hundred: prefetch now, use in the next passes. */
-		rte_prefetch0(&w->fdb_cache[cache_slot(keys[nf])]);
+		rte_prefetch0(fdb_set(w, dh[nf]));
 		fwd[nf++] = m;
 	}
 	if (vid_n)
@@ -422,15 +510,20 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		sl_l3_burst(w, s, l3p, l3if, l3l2, n3);
 	if (nf == 0)
 		return;
+	sl_tx_batch_init(&batch);
 	for (uint16_t i = 0; i < nf; i++) {
-		const struct sl_fdb_cache_slot *c = &w->fdb_cache[cache_slot(keys[i])];
-
-		idx[i] = c->idx;
-		if (c->key == keys[i])
-			rte_prefetch0(&sl_fdb_entries[c->idx]);
+		idx[i] = fdb_set_find(fdb_set(w, dh[i]), dh[i]);
+		if (idx[i] != UINT32_MAX)
+			rte_prefetch0(&sl_fdb_entries[idx[i]]);
+		sidx[i] = UINT32_MAX;
+		if (skeys[i] != NO_LEARN) {
+			sidx[i] = fdb_set_find(fdb_set(w, sh[i]), sh[i]);
+			if (sidx[i] != UINT32_MAX)
+				rte_prefetch0(&sl_fdb_entries[sidx[i]]);
+		}
 	}
 	for (uint16_t i = 0; i < nf; i++) {
-		if (fdb_cache_get(w, keys[i], &idx[i])) {
+		if (fdb_entry_valid(idx[i], keys[i])) {
 			hits |= UINT64_C(1) << i;
 		} else if (!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
 				rte_pktmbuf_mtod(fwd[i], void *))) {
@@ -442,15 +535,12 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		rte_hash_lookup_bulk_data(sl_fdb_hash, kp, nm, &lhits, data);
 		for (uint16_t k = 0; k < nm; k++) {
 			uint16_t i = miss[k];
-			struct sl_fdb_cache_slot *c;
 
 			if (!((lhits >> k) & 1))
 				continue;
 			idx[i] = (uintptr_t)data[k];
 			hits |= UINT64_C(1) << i;
-			c = &w->fdb_cache[cache_slot(keys[i])];
-			c->key = keys[i];
-			c->idx = idx[i];
+			fdb_cache_put(w, dh[i], idx[i]);
 		}
 	}
 
@@ -459,7 +549,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		uint16_t out;
 
 		if (likely(skeys[i] != NO_LEARN))
-			learn(w, skeys[i], in_port, now);
+			learn(w, skeys[i], sh[i], sidx[i], in_port, now);
 
 		if (likely((hits >> i) & 1)) {
 			const struct sl_fdb_entry *e = &sl_fdb_entries[idx[i]];
@@ -478,7 +568,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			}
 			/* An entry of a port being removed: flood until flushed. */
 			if (likely((s->active_mask >> out) & 1)) {
-				egress(w, s, m, out, &md[i]);
+				egress(w, s, m, out, &md[i], &batch);
 				continue;
 			}
 		} else if (unlikely(!s->vlans[md[i].vid].flood_unknown) &&
@@ -489,4 +579,5 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		}
 		flood(w, s, m, UINT64_C(1) << in_port, &md[i]);
 	}
+	sl_tx_batch_send(w, s, &batch);
 }

@@ -156,56 +156,11 @@ drop_icmp(struct sl_worker *w, struct rte_mbuf *m, enum sl_drop reason, uint8_t 
 	sl_punt(w, m, punt, l2, iface, aux);
 }
 
-/* Routed packets of a burst and their egress ports, sent at the end: with
- * one egress port for the whole burst (the common case) in one tx_burst
- * straight from this array; else through the per-port staging buffers.
- * Staging each packet as it is routed cost a store-to-load dependency on
- * the buffer's count per packet (~5 cycles, measured). */
-struct l3_out {
-	uint16_t n;
-	uint16_t port0;
-	bool mixed;
-	struct rte_mbuf *pkts[SL_BURST_MAX];
-	uint16_t port[SL_BURST_MAX];
-};
-
-static __rte_always_inline void
-out_add(struct l3_out *o, struct rte_mbuf *m, uint16_t port)
-{
-	if (o->n == 0)
-		o->port0 = port;
-	o->mixed |= port != o->port0;
-	o->port[o->n] = port;
-	o->pkts[o->n++] = m;
-}
-
-static inline void
-out_flush(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o)
-{
-	if (o->n == 0)
-		return;
-	if (likely(!o->mixed)) {
-		if (likely((s->active_mask >> o->port0) & 1)) {
-			sl_tx_send(w, s, o->port0, o->pkts, o->n);
-		} else {
-			SL_STAT_ADD(w->stats.drops[SL_DROP_LINK_DOWN], o->n);
-			rte_pktmbuf_free_bulk(o->pkts, o->n);
-		}
-		return;
-	}
-	for (uint16_t i = 0; i < o->n; i++) {
-		if ((s->active_mask >> o->port[i]) & 1)
-			sl_tx_enqueue(w, s, o->port[i], o->pkts[i]);
-		else
-			sl_drop(w, o->pkts[i], SL_DROP_LINK_DOWN);
-	}
-}
-
 /* Rewrite the L2 header for egress interface oe (the IP header is done) and
  * send: out of a routed port (collected in o), or into the bridge for a VLAN
  * interface. A tag the frame came with is removed first. */
 static __rte_always_inline void
-output(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o, struct rte_mbuf *m,
+output(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o, struct rte_mbuf *m,
 	uint8_t l2, const struct sl_dp_iface *oe, uint64_t dmac)
 {
 	struct rte_ether_hdr *eth;
@@ -222,7 +177,7 @@ output(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o, struc
 	memcpy(&eth->dst_addr, &dmac, RTE_ETHER_ADDR_LEN);
 	eth->src_addr = oe->mac;
 	if (oe->port != SL_PORT_NONE) {
-		out_add(o, m, oe->port);	/* link state: checked per burst */
+		sl_tx_batch_add(o, m, oe->port);	/* link state: checked per burst */
 		return;
 	}
 	sl_l2_output(w, s, m, oe->vlan);
@@ -294,7 +249,7 @@ nh_slow(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 }
 
 static __rte_always_inline void
-forward4(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o, struct rte_mbuf *m,
+forward4(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o, struct rte_mbuf *m,
 	uint8_t l2, uint16_t iface, uint32_t nh)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, char *) + l2);
@@ -334,7 +289,7 @@ forward4(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o, str
 }
 
 static __rte_always_inline void
-forward6(struct sl_worker *w, const struct sl_snapshot *s, struct l3_out *o, struct rte_mbuf *m,
+forward6(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o, struct rte_mbuf *m,
 	uint8_t l2, uint16_t iface, uint32_t nh)
 {
 	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(rte_pktmbuf_mtod(m, char *) + l2);
@@ -410,10 +365,9 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 	uint16_t i4[SL_BURST_MAX], i6[SL_BURST_MAX];
 	uint16_t vrf4 = 0, vrf6 = 0, n4 = 0, n6 = 0;
 	bool mixed4 = false, mixed6 = false;
-	struct l3_out o;
+	struct sl_tx_batch o;
 
-	o.n = 0;
-	o.mixed = false;
+	sl_tx_batch_init(&o);
 	if (uniform)
 		vrf4 = vrf6 = s->ifaces[uiface].vrf;
 	for (uint16_t i = 0; i < n; i++) {
@@ -510,7 +464,7 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 				uniform ? uiface : ifaces[i], nh6[k]);
 		}
 	}
-	out_flush(w, s, &o);
+	sl_tx_batch_send(w, s, &o);
 }
 
 void
