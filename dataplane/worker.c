@@ -12,6 +12,7 @@
 struct sl_worker sl_workers[SL_MAX_WORKERS];
 unsigned int sl_n_workers;
 volatile int sl_dp_stop;
+uint32_t sl_stats_gen;
 
 const char *const sl_drop_names[SL_DROP_MAX] = {
 #define X(e, s) [SL_DROP_##e] = s,
@@ -72,6 +73,7 @@ read_raw(unsigned int id, struct sl_worker_stats *o)
 	o->busy_cycles = SL_STAT_READ(s->busy_cycles);
 	o->idle_cycles = SL_STAT_READ(s->idle_cycles);
 	o->punted = SL_STAT_READ(s->punted);
+	o->loop_max_cycles = SL_STAT_READ(s->loop_max_cycles);
 	o->injected = SL_STAT_READ(s->injected);
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 		o->drops[r] = SL_STAT_READ(s->drops[r]);
@@ -110,6 +112,7 @@ sl_workers_sum(struct sl_worker_stats *sum)
 		sum->busy_cycles += o.busy_cycles;
 		sum->idle_cycles += o.idle_cycles;
 		sum->punted += o.punted;
+		sum->loop_max_cycles = RTE_MAX(sum->loop_max_cycles, o.loop_max_cycles);
 		sum->injected += o.injected;
 		for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 			sum->drops[r] += o.drops[r];
@@ -122,4 +125,5 @@ sl_workers_clear(void)
 	SL_ASSERT_CTRL();
 	for (unsigned int i = 0; i < sl_n_workers; i++)
 		read_raw(i, &baseline[i]);
+	__atomic_fetch_add(&sl_stats_gen, 1, __ATOMIC_RELAXED);
 }

@@ -25,6 +25,7 @@ struct sl_worker_stats {
 	uint64_t learn_ring_full;	/* events lost to a full ring (not packet drops) */
 	uint64_t punted;	/* handed to the control thread (ARP, ND, local, resolving) */
 	uint64_t injected;	/* sent for the control thread (worker 0) */
+	uint64_t loop_max_cycles;	/* longest busy poll loop since `stats clear` */
 	uint64_t drops[SL_DROP_MAX];
 };
 
@@ -90,6 +91,10 @@ extern uint32_t sl_now_s;
 extern struct sl_worker sl_workers[SL_MAX_WORKERS];
 extern unsigned int sl_n_workers;
 extern volatile int sl_dp_stop;
+/* Bumped by `stats clear`: each worker then restarts its loop_max_cycles
+ * (a maximum cannot be rebased like a counter; the control thread never
+ * writes worker memory). */
+extern uint32_t sl_stats_gen;
 
 /* ctrl thread: bind one worker per non-main lcore. */
 int sl_workers_start(void);

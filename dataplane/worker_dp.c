@@ -75,6 +75,7 @@ sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
 	unsigned int idle = 0, sleep_us = IDLE_SLEEP_MIN_US;
+	uint32_t gen = __atomic_load_n(&sl_stats_gen, __ATOMIC_RELAXED);
 	uint64_t t0 = rte_rdtsc();
 
 	rte_rcu_qsbr_thread_register(sl_rcu, w->id);
@@ -110,6 +111,15 @@ sl_worker_main(void *arg)
 			SL_STAT_ADD(w->stats.rx_packets, got);
 			SL_STAT_ADD(w->stats.bursts, bursts);
 			SL_STAT_ADD(w->stats.busy_cycles, t1 - t0);
+			/* The longest busy loop: what a stall (a lock, a slow table
+			 * update seen by the reader, a preempted core) would show. */
+			if (unlikely(__atomic_load_n(&sl_stats_gen, __ATOMIC_RELAXED) != gen)) {
+				gen = __atomic_load_n(&sl_stats_gen, __ATOMIC_RELAXED);
+				__atomic_store_n(&w->stats.loop_max_cycles, 0, __ATOMIC_RELAXED);
+			}
+			if (t1 - t0 > w->stats.loop_max_cycles)
+				__atomic_store_n(&w->stats.loop_max_cycles, t1 - t0,
+					__ATOMIC_RELAXED);
 			idle = 0;
 			sleep_us = IDLE_SLEEP_MIN_US;
 		} else {
