@@ -791,7 +791,11 @@ sl_routes_release_vrf(uint16_t vrf)
 void
 sl_routes_release_iface(int iface)
 {
-	routes_release(sl_ifaces[iface].vrf, iface);
+	/* Every VRF: a route may leak into another VRF through the interface. */
+	for (unsigned int v = 0; v < SL_VRF_MAX; v++)
+		if (sl_vrfs[v].used && sl_fib_route_count(v, AF_INET) +
+				sl_fib_route_count(v, AF_INET6) > 0)
+			routes_release(v, iface);
 }
 
 /* Exact route for p in vrf: 0 with its next hop, or -ENOENT. */
@@ -886,11 +890,10 @@ via_nh(uint16_t vrf, const struct sl_route_via *v, bool kernel, uint32_t *id, ch
 			return -EHOSTUNREACH;
 		}
 		t.iface = nhs[cnh].iface;
-	} else if (sl_ifaces[t.iface].vrf != vrf) {
-		ERR("gateway %s: interface %s is in vrf %s, not %s", s, sl_ifaces[t.iface].name,
-			sl_vrfs[sl_ifaces[t.iface].vrf].name, sl_vrfs[vrf].name);
-		return -EINVAL;
 	}
+	/* dev IF of another VRF is allowed: that is how a route leaks from one
+	 * VRF into another, only where configured. The gateway is resolved on
+	 * that interface. */
 	rc = nh_get(&t, id);
 	if (rc < 0)
 		ERR("gateway %s: next-hop table full", s);
