@@ -959,6 +959,40 @@ sl_fib6_lookup_route(uint16_t vrf, const uint8_t addr[16], uint8_t prefix[16], u
 	return lookup_route(SL_FIB_V6, vrf, addr, prefix, len, nh);
 }
 
+static int
+get_route(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len, uint32_t *nh)
+{
+	struct fam *f = &fams[fam];
+	uint32_t i;
+
+	SL_ASSERT_CTRL();
+	if (vrf >= SL_VRF_MAX || len > f->max_len)
+		return -EINVAL;
+	if (!vrfs[vrf].used)
+		return -ENOENT;
+	i = rib_find(f, vrfs[vrf].rib[fam],
+		key_from_bytes(kb, f->max_len / 8) & key_mask(len), len);
+	if (i == 0)
+		return -ENOENT;
+	*nh = N(f, i)->nh;
+	return 0;
+}
+
+int
+sl_fib4_get(uint16_t vrf, uint32_t prefix, uint8_t len, uint32_t *nh)
+{
+	uint8_t kb[16];
+
+	v4_bytes(prefix, kb);
+	return get_route(SL_FIB_V4, vrf, kb, len, nh);
+}
+
+int
+sl_fib6_get(uint16_t vrf, const uint8_t prefix[16], uint8_t len, uint32_t *nh)
+{
+	return get_route(SL_FIB_V6, vrf, prefix, len, nh);
+}
+
 int
 sl_fib_walk(uint16_t vrf, int family, int (*cb)(const struct sl_fib_route *r, void *arg),
 	void *arg)

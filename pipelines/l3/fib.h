@@ -112,6 +112,12 @@ int sl_fib4_lookup_route(uint16_t vrf, uint32_t addr, uint32_t *prefix, uint8_t 
 int sl_fib6_lookup_route(uint16_t vrf, const uint8_t addr[16], uint8_t prefix[16],
 	uint8_t *len, uint32_t *nh);
 
+/* ctrl thread: the route for exactly prefix/len (bits past len ignored):
+ * 0 with its next hop, -ENOENT or -EINVAL. A longest match of the prefix's
+ * first address would find a more specific route starting there instead. */
+int sl_fib4_get(uint16_t vrf, uint32_t prefix, uint8_t len, uint32_t *nh);
+int sl_fib6_get(uint16_t vrf, const uint8_t prefix[16], uint8_t len, uint32_t *nh);
+
 /* ctrl thread: call cb for each route of the VRF and family (AF_INET,
  * AF_INET6), in prefix order (address, then length). A nonzero return from
  * cb stops the walk and is returned. cb must not change the FIB. */

@@ -480,7 +480,60 @@ host_prefix(const struct sl_ip *ip)
 	return h;
 }
 
-/* Install (or remove) the connected and local routes of one address. */
+/* The route for exactly p: 0 with its next hop, or -ENOENT. */
+static int
+route_exact(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t *nh)
+{
+	if (p->ip.family == AF_INET)
+		return sl_fib4_get(vrf, ip4_host(&p->ip), p->len, nh) < 0 ? -ENOENT : 0;
+	return sl_fib6_get(vrf, p->ip.a, p->len, nh) < 0 ? -ENOENT : 0;
+}
+
+static bool
+is_iface_route(uint32_t nh, int idx)
+{
+	return (nhs[nh].type == SL_NH_CONNECTED || nhs[nh].type == SL_NH_LOCAL) &&
+		nhs[nh].iface == idx;
+}
+
+/* Remove p if it is a connected/local route of interface idx. */
+static void
+iface_route_del(int idx, const struct sl_ip_prefix *p)
+{
+	uint16_t vrf = sl_ifaces[idx].vrf;
+	uint32_t nh;
+
+	if (route_exact(vrf, p, &nh) == 0 && is_iface_route(nh, idx) && fib_del(vrf, p) == 0)
+		nh_put(nh);
+}
+
+/* Set p -> nh (a reference handed over) where no interface route is:
+ * a static, kernel or neighbour route there is replaced (the address's
+ * routes win; the replaced one is not restored when the address goes). */
+static int
+iface_route_add(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh)
+{
+	uint32_t old;
+	bool had = route_exact(vrf, p, &old) == 0;
+	int rc;
+
+	if (had && (nhs[old].type == SL_NH_CONNECTED || nhs[old].type == SL_NH_LOCAL)) {
+		nh_put(nh);
+		return -EEXIST;
+	}
+	rc = fib_add(vrf, p, nh);
+	if (rc < 0) {
+		nh_put(nh);
+		return rc;
+	}
+	if (had)
+		nh_put(old);
+	return 0;
+}
+
+/* Install (or remove) the connected and local routes of one address. An
+ * address whose subnet another interface of the VRF already has is refused
+ * (-EEXIST). */
 static int
 addr_routes(int idx, const struct sl_ip_prefix *a, bool add)
 {
@@ -488,43 +541,29 @@ addr_routes(int idx, const struct sl_ip_prefix *a, bool add)
 	struct sl_nh conn = { .type = SL_NH_CONNECTED, .vrf = ifc->vrf, .iface = idx };
 	struct sl_nh local = { .type = SL_NH_LOCAL, .vrf = ifc->vrf, .iface = idx };
 	struct sl_ip_prefix net = *a, host = host_prefix(&a->ip);
-	uint32_t nc, nl, old;
-	struct sl_ip_prefix m;
+	uint32_t nc, nl;
 	int rc;
 
 	ip_mask(&net.ip, net.len);
 	if (!add) {
-		if (fib_match(ifc->vrf, &net.ip, &m, &old) == 0 && m.len == net.len &&
-				fib_del(ifc->vrf, &net) == 0)
-			nh_put(old);
-		if (fib_match(ifc->vrf, &host.ip, &m, &old) == 0 && m.len == host.len &&
-				fib_del(ifc->vrf, &host) == 0)
-			nh_put(old);
+		iface_route_del(idx, &net);
+		if (net.len != host.len)
+			iface_route_del(idx, &host);
 		return 0;
 	}
 	rc = nh_get(&conn, &nc);
 	if (rc < 0)
 		return rc;
+	rc = iface_route_add(ifc->vrf, &net, nc);
+	if (rc < 0)
+		return rc;
+	if (net.len == host.len)
+		return 0;
 	rc = nh_get(&local, &nl);
+	if (rc == 0)
+		rc = iface_route_add(ifc->vrf, &host, nl);
 	if (rc < 0)
-		goto err_conn;
-	rc = fib_add(ifc->vrf, &net, nc);
-	if (rc < 0)
-		goto err_local;
-	if (net.len != host.len) {
-		rc = fib_add(ifc->vrf, &host, nl);
-		if (rc < 0) {
-			fib_del(ifc->vrf, &net);
-			goto err_local;
-		}
-	} else {
-		nh_put(nl);
-	}
-	return 0;
-err_local:
-	nh_put(nl);
-err_conn:
-	nh_put(nc);
+		iface_route_del(idx, &net);
 	return rc;
 }
 
@@ -796,18 +835,6 @@ sl_routes_release_iface(int iface)
 		if (sl_vrfs[v].used && sl_fib_route_count(v, AF_INET) +
 				sl_fib_route_count(v, AF_INET6) > 0)
 			routes_release(v, iface);
-}
-
-/* Exact route for p in vrf: 0 with its next hop, or -ENOENT. */
-static int
-route_exact(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t *nh)
-{
-	struct sl_ip_prefix m;
-
-	if (fib_match(vrf, &p->ip, &m, nh) < 0 || m.len != p->len ||
-			memcmp(m.ip.a, p->ip.a, sizeof(m.ip.a)) != 0)
-		return -ENOENT;
-	return 0;
 }
 
 /* Persist a route change. Routes are not in the datapath snapshot (the FIB

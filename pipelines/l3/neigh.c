@@ -298,8 +298,8 @@ send_vlan(const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t port, uint16
 			return;
 		}
 		memmove(eth, (char *)eth + sizeof(*vh), 2 * RTE_ETHER_ADDR_LEN);
+		/* The frame's EtherType is already where the tag's goes. */
 		vh = (struct rte_vlan_hdr *)(eth + 1);
-		vh->eth_proto = eth->ether_type;
 		vh->vlan_tci = rte_cpu_to_be_16(vid);
 		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
 	}
@@ -834,9 +834,10 @@ echo6_reply(struct rte_mbuf *m, int iface, struct rte_ipv6_hdr *ip, const struct
 }
 
 /* IPv6 for the router (m at the IPv6 header): NS, NA, echo; the rest goes
- * to the host hook. */
+ * to the host hook. local: the FIB found a local route for the destination
+ * (an address of any interface of the VRF, not only the ingress one). */
 static void
-ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src)
+ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src, bool local)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
 	size_t plen = rte_be_to_cpu_16(ip->payload_len);
@@ -910,7 +911,7 @@ ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src)
 			(b[4] & ND_NA_SOLICITED) != 0);
 		goto drop;
 	case ICMP6_ECHO_REQUEST:
-		if (!is_our_addr(iface, &dst) && dst.a[0] != 0xff) {
+		if (!local && !is_our_addr(iface, &dst) && dst.a[0] != 0xff) {
 			st.to_host_unhandled++;
 			goto drop;
 		}
@@ -1097,11 +1098,14 @@ out:
 /* ---- the punt queues ---------------------------------------------------------- */
 
 /* A packet the worker could not forward for want of a MAC: TTL/hop limit
- * as the worker would have done it, then out through the neighbour path. */
+ * as the worker would have done it, then out through the neighbour path.
+ * nh: the next hop the worker chose (RESOLVE), 0 or a connected one (GLEAN). */
 static void
-forward_held(struct rte_mbuf *m, int iface)
+forward_held(struct rte_mbuf *m, int iface, uint32_t nh)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	struct sl_ip gw;
+	int oif;
 
 	if ((p[0] >> 4) == 4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
@@ -1111,6 +1115,15 @@ forward_held(struct rte_mbuf *m, int iface)
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	} else {
 		((struct rte_ipv6_hdr *)p)->hop_limits--;
+	}
+	/* The gateway the worker picked, by flow hash for an ECMP member: a new
+	 * lookup (ip_send hashes the destination only) would send a flow's first
+	 * packets to another gateway than the rest. A slot freed and reused in
+	 * between stays within the VRF. */
+	if (sl_l3_nh_target(nh, &oif, &gw) == 0 && gw.family != 0 &&
+			sl_ifaces[oif].vrf == sl_ifaces[iface].vrf) {
+		neigh_output(oif, &gw, m);
+		return;
 	}
 	ip_send(sl_ifaces[iface].vrf, m);
 }
@@ -1138,13 +1151,13 @@ punt_one(struct rte_mbuf *m)
 		if (m->data_len >= 1 && (*rte_pktmbuf_mtod(m, uint8_t *) >> 4) == 4)
 			ip4_local(m, iface);
 		else if (m->data_len >= sizeof(struct rte_ipv6_hdr))
-			ip6_local(m, iface, &eth_src);
+			ip6_local(m, iface, &eth_src, pm.reason == SL_PUNT_LOCAL);
 		else
 			rte_pktmbuf_free(m);
 		return;
 	case SL_PUNT_RESOLVE:
 	case SL_PUNT_GLEAN:
-		forward_held(m, iface);
+		forward_held(m, iface, pm.reason == SL_PUNT_RESOLVE ? pm.nh : 0);
 		return;
 	case SL_PUNT_ICMP_NO_ROUTE:
 		icmp_error(m, iface, ICMP4_DEST_UNREACH, 0, 1, 0, 0);
@@ -1252,17 +1265,23 @@ sl_neigh_add_static(int iface, const struct sl_ip *ip, const struct rte_ether_ad
 	char *err)
 {
 	struct neigh *n = neigh_find(iface, ip);
+	char ipb[INET6_ADDRSTRLEN], macb[RTE_ETHER_ADDR_FMT_SIZE];
 	struct neigh old;
 	int rc;
 
+	sl_ip_format(ip, ipb, sizeof(ipb));
 	if (!rte_is_valid_assigned_ether_addr(mac)) {
-		snprintf(err, SL_ERR_MAX, "neigh: MAC must be unicast and not zero");
+		sl_mac_format(macb, sizeof(macb), mac);
+		snprintf(err, SL_ERR_MAX, "neigh %s: MAC %s must be unicast and not zero", ipb,
+			macb);
 		return -EINVAL;
 	}
-	if (ip->family == AF_INET6 ? ip->a[0] == 0xff :
+	/* :: is no more a neighbour's address than 0.0.0.0 (it is a DAD probe's
+	 * source). */
+	if (ip->family == AF_INET6 ? ip->a[0] == 0xff || memcmp(ip->a, zero16, 16) == 0 :
 			(ip->a[0] >= 224 || (ip->a[0] == 0 && ip->a[1] == 0 && ip->a[2] == 0 &&
 				ip->a[3] == 0))) {
-		snprintf(err, SL_ERR_MAX, "neigh: address must be unicast");
+		snprintf(err, SL_ERR_MAX, "neigh %s: address must be unicast", ipb);
 		return -EINVAL;
 	}
 	if (n == NULL) {
@@ -1295,7 +1314,11 @@ sl_neigh_del(int iface, const struct sl_ip *ip, char *err)
 	int rc;
 
 	if (n == NULL) {
-		snprintf(err, SL_ERR_MAX, "neigh: no such neighbour");
+		char ipb[INET6_ADDRSTRLEN];
+
+		sl_ip_format(ip, ipb, sizeof(ipb));
+		snprintf(err, SL_ERR_MAX, "neigh %s dev %s: no such neighbour", ipb,
+			sl_ifaces[iface].name);
 		return -ENOENT;
 	}
 	neigh_destroy(n);

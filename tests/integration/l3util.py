@@ -1,0 +1,397 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers of the L3 routing integration tests (test_l3_*.py): a live topology of Linux hosts in
+# network namespaces behind af_packet ports of one sluiced (L3Topo), a capture/send agent in each
+# namespace (L3Agent), and builders and parsers of the IPv4/IPv6 frames the tests send.
+#
+# Each host is a real Linux stack (addresses, default routes through the router, ARP/ND), so
+# resolution, echo and ICMP errors meet real peers; the agent sends crafted frames from the same
+# interface and captures every frame it receives. Crafted frames carry a per-test token in their
+# payload, so captures are filtered to the test's own packets (and to ICMP errors quoting them).
+import json
+import secrets
+import select
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import NetEnv, Sluiced, import_scapy, need_tool, wait_until
+
+AGENT = r'''
+import json, socket, struct, sys, threading, time
+iface = sys.argv[1]
+SOL_PACKET, PACKET_AUXDATA = 263, 8
+TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
+rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+rx.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
+rx.bind((iface, 3))
+tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # protocol 0: never receives
+tx.bind((iface, 0))
+lock = threading.Lock()
+got = []
+stream = {"sent": 0, "elapsed": 0.0, "done": True}
+def loop():
+    while True:
+        data, anc, _, addr = rx.recvmsg(65536, socket.CMSG_SPACE(32))
+        if addr[2] == socket.PACKET_OUTGOING:
+            continue
+        # a tag the kernel moved into metadata goes back into the frame, as on the wire
+        for lvl, typ, cd in anc:
+            if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(cd) >= 20:
+                st, _, _, _, _, tci, tpid = struct.unpack("IIIHHHH", cd[:20])
+                if st & TP_STATUS_VLAN_VALID:
+                    if not st & TP_STATUS_VLAN_TPID_VALID:
+                        tpid = 0x8100
+                    data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+        with lock:
+            got.append(data)
+def run_stream(frames, offs, count, gap):
+    t0 = time.monotonic()
+    for i in range(count):
+        k = i % len(frames)
+        f = frames[k][:offs[k]] + i.to_bytes(4, "big") + frames[k][offs[k] + 4:]
+        tx.send(f)
+        stream["sent"] = i + 1
+        # pace against the clock, not by summing sleeps: the rate stays even
+        ahead = t0 + (i + 1) * gap - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    stream["elapsed"] = time.monotonic() - t0
+    stream["done"] = True
+threading.Thread(target=loop, daemon=True).start()
+print(json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    op = req["op"]
+    if op == "send":
+        frames = [bytes.fromhex(h) for h in req["frames"]]
+        t0 = time.monotonic()
+        for f in frames:
+            tx.send(f)
+            if req.get("gap"):
+                time.sleep(req["gap"])
+        out = {"sent": len(frames), "elapsed": time.monotonic() - t0}
+    elif op == "stream":
+        stream.update(sent=0, elapsed=0.0, done=False)
+        threading.Thread(target=run_stream, args=([bytes.fromhex(f) for f in req["frames"]],
+                         req["offs"], req["count"], req["gap"]), daemon=True).start()
+        out = {"started": True}
+    elif op == "stream_status":
+        out = dict(stream)
+    else:
+        tok = bytes.fromhex(req.get("token", ""))
+        with lock:
+            mine = [f for f in got if tok in f]
+            got.clear()
+        if op == "count":
+            dst = bytes.fromhex(req.get("dst", ""))
+            other = [f for f in mine if dst and f[:6] != dst]
+            mine = [f for f in mine if not dst or f[:6] == dst]
+            # the 4 bytes after the token: the sequence number of Pkts.payload
+            seqs = [f[f.find(tok) + len(tok):f.find(tok) + len(tok) + 4] for f in mine]
+            out = {"count": len(mine), "seqs": [int.from_bytes(q, "big") for q in seqs],
+                   "other": len(other)}
+        else:
+            out = {"frames": [f.hex() for f in mine]}
+    print(json.dumps(out), flush=True)
+'''
+
+
+class L3Agent:
+    """Sends raw frames from, and captures every frame received on, one interface in a netns."""
+
+    def __init__(self, ns, iface):
+        self.ns, self.iface = ns, iface
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-u", "-c",
+                                      AGENT, iface], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lock = threading.Lock()
+        r = self._reply(10)
+        assert r.get("ready"), r
+
+    def _reply(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not r:
+            pytest.fail(f"agent in {self.ns} did not answer within {timeout}s")
+        line = self.proc.stdout.readline()
+        if not line:
+            pytest.fail(f"agent in {self.ns} exited: {self.proc.stderr.read()[-2000:]}")
+        return json.loads(line)
+
+    def req(self, timeout=30, **req):
+        with self.lock:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+            return self._reply(timeout)
+
+    def send(self, frames, gap=0.0):
+        """Send frames (bytes); returns the seconds the send loop took."""
+        frames = [bytes(f).hex() for f in frames]
+        r = self.req(op="send", frames=frames, gap=gap, timeout=30 + gap * len(frames))
+        assert r["sent"] == len(frames), r
+        return r["elapsed"]
+
+    def take(self, token=b""):
+        """Frames received since the last take/count that contain token (all frames if empty);
+        the others are dropped."""
+        return [bytes.fromhex(h) for h in self.req(op="take", token=bytes(token).hex())["frames"]]
+
+    def count(self, token, dst=None):
+        """Frames with token (and destination MAC dst, when given) received since the last
+        take/count: (their number, their sequence numbers (the 4 bytes after the token), the
+        number of those with another destination MAC). All captured frames are consumed."""
+        r = self.req(op="count", token=bytes(token).hex(),
+                     dst=dst.replace(":", "") if dst else "")
+        return r["count"], r["seqs"], r["other"]
+
+    def stream(self, frames, seq_offs, count, gap):
+        """Start sending count frames, paced gap seconds apart, in the background: frame i is
+        frames[i % len(frames)] with i as a 4-byte sequence number at its seq_offs entry."""
+        assert self.req(op="stream", frames=[bytes(f).hex() for f in frames], offs=seq_offs,
+                        count=count, gap=gap)["started"]
+
+    def stream_status(self):
+        return self.req(op="stream_status")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()  # the PID we started (ip netns exec execs python in place)
+        self.proc.wait(10)
+
+
+class Host:
+    """One namespace host behind sluiced port `port`."""
+
+    def __init__(self, topo, port, ns, root_if, ns_if, agent, mac):
+        self.topo, self.port, self.ns, self.root_if, self.ns_if = topo, port, ns, root_if, ns_if
+        self.agent, self.mac = agent, mac
+        self.ip4 = self.ip6 = None
+
+    def sh(self, *args, check=True, timeout=30):
+        return self.topo.net.exec(self.ns, *args, check=check, timeout=timeout)
+
+    def configure(self, ip4=None, gw4=None, ip6=None, gw6=None):
+        """Addresses (CIDR) and default routes through the router."""
+        if ip4:
+            self.sh("ip", "addr", "add", ip4, "dev", self.ns_if)
+            self.ip4 = ip4.split("/")[0]
+        if gw4:
+            self.sh("ip", "route", "add", "default", "via", gw4)
+        if ip6:
+            self.sh("ip", "-6", "addr", "add", ip6, "dev", self.ns_if, "nodad")
+            self.ip6 = ip6.split("/")[0]
+        if gw6:
+            self.sh("ip", "-6", "route", "add", "default", "via", gw6)
+        return self
+
+    def flush_neigh(self):
+        self.sh("ip", "neigh", "flush", "dev", self.ns_if, check=False)
+        self.sh("ip", "-6", "neigh", "flush", "dev", self.ns_if, check=False)
+
+    def ping(self, dst, count=3, ttl=None, interval=0.2, wait=2):
+        args = ["ping", "-n", "-c", str(count), "-i", str(interval), "-W", str(wait)]
+        if ttl is not None:
+            args += ["-t", str(ttl)]
+        return self.sh(*args, dst, check=False, timeout=count * (interval + wait) + 10)
+
+
+class L3Topo:
+    """sluiced with n af_packet ports p1..pn; each is the root end of a veth whose other end sits
+    in its own namespace (IPv4 and IPv6 on, DAD off) with an agent."""
+
+    def __init__(self, n, build=None, eal_cores=("-l", "0-1"), env=None, qpairs=1):
+        self.qpairs = qpairs  # one tx queue per worker
+        need_tool("ping")
+        self.net = NetEnv()
+        self.hosts = []
+        self.d = None
+        self.c = None
+        self.scapy = import_scapy()
+        try:
+            self._build(n, build, eal_cores, env)
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self, n, build, eal_cores, env):
+        self.dir = Path(tempfile.mkdtemp(prefix="slt", dir="/tmp"))
+        lines = []
+        for i in range(1, n + 1):
+            ns = self.net.netns()
+            for k in ("all", "default"):
+                self.net.exec(ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.accept_dad=0")
+                self.net.exec(ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=0")
+                # no router solicitations or autoconf from the router's RAs (none are sent)
+                self.net.exec(ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.router_solicitations=0")
+            root_if, ns_if = self.net.veth(ns=ns)
+            # af_packet hands TCP/UDP checksums left to offload over as they are: compute them
+            self.net.run("ethtool", "-K", root_if, "tx", "off", check=False)
+            self.net.exec(ns, "ethtool", "-K", ns_if, "tx", "off", check=False)
+            lines.append(f"port add p{i} net_af_packet{i},iface={root_if},qpairs={self.qpairs}")
+            lines.append(f"port set p{i} vlan none")
+            mac = self.net.exec(ns, "cat", f"/sys/class/net/{ns_if}/address").stdout.strip()
+            self.hosts.append(Host(self, f"p{i}", ns, root_if, ns_if, L3Agent(ns, ns_if), mac))
+        self.d = Sluiced(self.dir, build=build, config=self.dir / "c.conf", eal_cores=eal_cores,
+                         env=env)
+        self.d.config.write_text("\n".join(lines) + "\n")
+        self.d.start()
+        self.c = self.d.client(timeout=60)
+        wait_until(lambda: all(p["link"]["up"] for p in self.c.ok("show ports")), 10,
+                   "links of the af_packet ports up")
+
+    def host(self, port):
+        return next(h for h in self.hosts if h.port == port)
+
+    def __getitem__(self, i):
+        """hosts by number: topo[1] is on p1"""
+        return self.hosts[i - 1]
+
+    # -- control ------------------------------------------------------------------------------
+    def ok(self, line):
+        return self.c.ok(line)
+
+    def err(self, line):
+        return self.c.err(line)
+
+    def drops(self):
+        return self.ok("show drops")
+
+    def l3stats(self):
+        return self.ok("show l3 stats")
+
+    def neigh(self, dev=None):
+        """{(ip, dev): entry}"""
+        rows = self.ok("show neigh" + (f" dev {dev}" if dev else ""))
+        return {(r["ip"], r["dev"]): r for r in rows}
+
+    def router_mac(self, iface):
+        return next(i["mac"] for i in self.ok("show interfaces") if i["name"] == iface)
+
+    def static_routes(self):
+        return [r for r in self.ok("show routes")
+                if r["type"] not in ("connected", "local", "neighbour")]
+
+    def clear_routes(self):
+        for r in self.static_routes():
+            self.ok(f"route del vrf {r['vrf']} {r['prefix']}")
+
+    def clear_neigh(self):
+        """Forget every neighbour of the router and of the hosts (static ones included)."""
+        for (ip, dev) in self.neigh():
+            self.c.cmd(f"neigh del {ip} dev {dev}")  # may have gone by itself meanwhile
+        for h in self.hosts:
+            h.flush_neigh()
+
+    def close(self):
+        problems = []
+        if self.c is not None:
+            self.c.close()
+        for h in self.hosts:
+            try:
+                h.agent.close()
+            except Exception as e:  # keep cleaning up
+                problems.append(f"agent {h.ns}: {e}")
+        if self.d is not None:
+            problems += self.d.cleanup()
+        self.net.cleanup()
+        if self.d is not None and not problems:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return problems
+
+
+class Pkts:
+    """Frame builders and parsers; every frame built carries the current token."""
+
+    def __init__(self):
+        self.s = import_scapy()
+        self.token = b""
+        self.new_token()
+
+    def new_token(self):
+        self.token = b"SLT3" + secrets.token_bytes(6)
+        return self.token
+
+    def payload(self, seq=0, size=0):
+        p = self.token + seq.to_bytes(4, "big")
+        return p + bytes(max(0, size - len(p)))
+
+    def udp4(self, src_mac, dst_mac, src, dst, sport=4000, dport=5000, ttl=64, seq=0, size=0,
+             flags=0, vlan=None):
+        s = self.s
+        eth = s.Ether(src=src_mac, dst=dst_mac)
+        if vlan is not None:
+            eth = eth / s.Dot1Q(vlan=vlan)
+        return bytes(eth / s.IP(src=src, dst=dst, ttl=ttl, flags=flags) /
+                     s.UDP(sport=sport, dport=dport) / self.payload(seq, size))
+
+    def udp6(self, src_mac, dst_mac, src, dst, sport=4000, dport=5000, hlim=64, seq=0, size=0):
+        s = self.s
+        return bytes(s.Ether(src=src_mac, dst=dst_mac) / s.IPv6(src=src, dst=dst, hlim=hlim) /
+                     s.UDP(sport=sport, dport=dport) / self.payload(seq, size))
+
+    def seq_of(self, raw):
+        """The sequence number after the token in a frame (or its quote), -1 if none."""
+        i = raw.find(self.token)
+        return -1 if i < 0 else int.from_bytes(raw[i + len(self.token):i + len(self.token) + 4],
+                                               "big")
+
+    def parse(self, raw):
+        return self.s.Ether(raw)
+
+    def mine(self, frames):
+        return [f for f in frames if self.token in f]
+
+
+def delta(after, before):
+    return {k: after[k] - before.get(k, 0) for k in after if isinstance(after[k], int)}
+
+
+def l4_proto(raw):
+    """IP protocol / IPv6 next header of an Ethernet frame (one 802.1Q tag skipped), or None."""
+    off = 12
+    etype = int.from_bytes(raw[off:off + 2], "big")
+    if etype == 0x8100:
+        off += 4
+        etype = int.from_bytes(raw[off:off + 2], "big")
+    if etype == 0x0800 and len(raw) > off + 11:
+        return raw[off + 11]
+    if etype == 0x86DD and len(raw) > off + 8:
+        return raw[off + 8]
+    return None
+
+
+KINDS = {"udp": (17,), "icmp": (1, 58), "any": None}
+
+
+def wait_frames(topo, token, expect, timeout=5.0, settle=0.3, kind="udp"):
+    """Frames with token captured on every host: {port: [raw]}, of one kind: "udp" (the test's
+    own packets), "icmp" (ICMP errors quoting them, from the router or a host) or "any".
+    Waits (bounded) until each port in expect has at least its count, then `settle` seconds
+    for strays."""
+    got = {h.port: [] for h in topo.hosts}
+    protos = KINDS[kind]
+
+    def poll():
+        for h in topo.hosts:
+            got[h.port] += [f for f in h.agent.take(token)
+                            if protos is None or l4_proto(f) in protos]
+        return all(len(got[p]) >= n for p, n in expect.items())
+
+    deadline = time.monotonic() + timeout
+    while not poll():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for frames {expect}; have "
+                        f"{ {p: len(v) for p, v in got.items()} }")
+        time.sleep(0.05)
+    if settle:
+        time.sleep(settle)
+        poll()
+    return got
+
+
+__all__ = ["L3Agent", "L3Topo", "Host", "Pkts", "delta", "l4_proto", "wait_frames", "wait_until"]
