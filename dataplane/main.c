@@ -16,9 +16,11 @@
 #include "ctrl/cli/server.h"
 #include "ctrl/config/config.h"
 #include "ctrl/loop/loop.h"
+#include "ctrl/netlink/netlink.h"
 #include "dataplane/rcu.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
+#include "drivers/hostif.h"
 #include "drivers/port.h"
 #include "pipelines/l2/l2.h"
 #include "pipelines/l3/l3.h"
@@ -255,7 +257,10 @@ reload(void)
 
 	/* SIGHUP: make the running state what the file says. Everything is
 	 * rebuilt from the file; on a bad line the previous config is put back
-	 * (and the file is left as the operator wrote it). */
+	 * (and the file is left as the operator wrote it). The netlink
+	 * mirror and the host TAPs go first: they refer to interfaces. */
+	sl_nl_reset();
+	sl_hostif_reset();
 	sl_l3_reset();
 	sl_ports_del_all();
 	sl_l2_reset();
@@ -266,6 +271,8 @@ reload(void)
 		SL_LOG(NOTICE, "reloaded %s", sl_config_path());
 	} else {
 		SL_LOG(ERR, "reload failed, keeping previous config: %s", err);
+		sl_nl_reset();
+		sl_hostif_reset();
 		sl_l3_reset();
 		sl_ports_del_all();
 		sl_l2_reset();
@@ -351,6 +358,8 @@ main(int argc, char **argv)
 
 	sl_cli_server_fini();
 out_ports:
+	sl_nl_reset();
+	sl_hostif_reset();
 	sl_ports_del_all();
 	sl_loop_fini();
 out_workers:

@@ -11,6 +11,9 @@ set -euo pipefail
 
 HUGEPAGES=${SLUICE_HUGEPAGES:-1024}
 OVS_PKGS=(openvswitch-switch-dpdk)
+# FRR for tests/integration/test_netlink_frr.py, which runs zebra, staticd and bgpd in network
+# namespaces of its own: the package's service (watchfrr) is not started on the host.
+FRR_PKGS=(frr)
 
 with_ovs=0
 base=1
@@ -50,24 +53,30 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-install_ovs() {
-	# The package would enable and start the host's openvswitch-switch service; the
-	# benchmark starts its own ovsdb-server and ovs-vswitchd in a temp dir and needs
-	# neither. Unless the host already has a policy-rc.d, forbid service starts for the
-	# duration of the install (invoke-rc.d and deb-systemd-invoke honour it).
+# Install packages whose service must not start on this host (invoke-rc.d and deb-systemd-invoke
+# honour policy-rc.d): unless the host already has a policy-rc.d, forbid service starts for the
+# duration of the install.
+install_no_start() {
 	local policy=/usr/sbin/policy-rc.d ours=0
 	if [ ! -e "$policy" ]; then
-		printf '#!/bin/sh\n# sluice deploy/setup.sh: no service starts while OVS installs\nexit 101\n' >"$policy"
+		printf '#!/bin/sh\n# sluice deploy/setup.sh: no service starts while packages install\nexit 101\n' >"$policy"
 		chmod 755 "$policy"
 		ours=1
 	fi
-	echo "setup: installing ${OVS_PKGS[*]} (benchmark only; its service is not started)"
 	local rc=0
-	apt-get install -y -q --no-install-recommends "${OVS_PKGS[@]}" || rc=$?
+	apt-get install -y -q --no-install-recommends "$@" || rc=$?
 	if [ "$ours" -eq 1 ]; then
 		rm -f "$policy"
 	fi
 	return "$rc"
+}
+
+install_ovs() {
+	# The package would enable and start the host's openvswitch-switch service; the
+	# benchmark starts its own ovsdb-server and ovs-vswitchd in a temp dir and needs
+	# neither.
+	echo "setup: installing ${OVS_PKGS[*]} (benchmark only; its service is not started)"
+	install_no_start "${OVS_PKGS[@]}"
 }
 
 export DEBIAN_FRONTEND=noninteractive
@@ -77,6 +86,12 @@ if [ "$base" -eq 1 ] && need_install "${PKGS[@]}"; then
 	apt-get update -q
 	updated=1
 	apt-get install -y -q --no-install-recommends "${PKGS[@]}"
+fi
+if [ "$base" -eq 1 ] && need_install "${FRR_PKGS[@]}"; then
+	[ "$updated" -eq 1 ] || apt-get update -q
+	updated=1
+	echo "setup: installing ${FRR_PKGS[*]} (netlink tests; its service is not started)"
+	install_no_start "${FRR_PKGS[@]}"
 fi
 if [ "$with_ovs" -eq 1 ] && need_install "${OVS_PKGS[@]}"; then
 	[ "$updated" -eq 1 ] || apt-get update -q
