@@ -661,14 +661,20 @@ install(const struct upd *u, uint32_t *t, unsigned int lvl)
 	entry_store(p, SL_FIB_F_CHILD | gi);
 }
 
-/* *p names a group: if its 256 entries are now one leaf (or all empty), the
- * parent entry takes that value and the group waits for a grace period. */
+/* *p names a group of level glvl: if its 256 entries are now one leaf (or
+ * all empty), the parent entry takes that value and the group waits for a
+ * grace period. Not a leaf of a route longer than the parent entry's span
+ * (256 /24s through one gateway fill a /16's group with one value): its
+ * delete walks down to its own level, and would find nothing to change
+ * in the parent. */
 static void
-try_collapse(unsigned int fam, uint32_t *p)
+try_collapse(unsigned int fam, uint32_t *p, unsigned int glvl)
 {
 	uint32_t gi = *p & ~SL_FIB_F_CHILD, *g = group_ptr(fam, gi), v = g[0];
 
 	if (v & SL_FIB_F_CHILD)
+		return;
+	if (v != 0 && leaf_len(v) > lvl_start(glvl))
 		return;
 	for (unsigned int i = 1; i < SL_FIB_GROUP_SIZE; i++)
 		if (g[i] != v)
@@ -680,7 +686,7 @@ try_collapse(unsigned int fam, uint32_t *p)
 /* Entry *p lies inside the deleted prefix: the entries the route owns
  * (same length) fall back to the covering route's leaf (u->leaf, or 0). */
 static void
-remove_cover(const struct upd *u, uint32_t *p)
+remove_cover(const struct upd *u, uint32_t *p, unsigned int lvl)
 {
 	uint32_t e = *p;
 
@@ -688,8 +694,8 @@ remove_cover(const struct upd *u, uint32_t *p)
 		uint32_t *g = group_ptr(u->fam, e & ~SL_FIB_F_CHILD);
 
 		for (unsigned int i = 0; i < SL_FIB_GROUP_SIZE; i++)
-			remove_cover(u, &g[i]);
-		try_collapse(u->fam, p);
+			remove_cover(u, &g[i], lvl + 1);
+		try_collapse(u->fam, p, lvl + 1);
 	} else if (e != 0 && leaf_len(e) == u->len) {
 		entry_store(p, u->leaf);
 	}
@@ -703,13 +709,13 @@ remove_route(const struct upd *u, uint32_t *t, unsigned int lvl)
 	if (u->len <= lvl_start(lvl) + lvl_bits(lvl)) {
 		covered_range(u, lvl, &first, &n);
 		for (uint32_t i = first; i < first + n; i++)
-			remove_cover(u, &t[i]);
+			remove_cover(u, &t[i], lvl);
 		return;
 	}
 	p = &t[lvl_index(u->key, lvl)];
 	if (*p & SL_FIB_F_CHILD) {
 		remove_route(u, group_ptr(u->fam, *p & ~SL_FIB_F_CHILD), lvl + 1);
-		try_collapse(u->fam, p);
+		try_collapse(u->fam, p, lvl + 1);
 	}
 }
 

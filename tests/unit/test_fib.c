@@ -709,6 +709,63 @@ test_fib_collapse_returns_groups(void **state)
 	assert_int_equal(mem("ipv4", "groups_free"), mem("ipv4", "chunks") * 4096);
 }
 
+/* 256 /24s through one next hop fill a /16's group with one leaf value: that
+ * group must not collapse into the /16 entry (the /24s' deletes walk down to
+ * the group), or deleted routes stay in the datapath. IPv6 likewise with 256
+ * /64s under a /56. */
+static void
+test_fib_no_collapse_into_longer_leaf(void **state)
+{
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x77 };
+
+	(void)state;
+	assert_int_equal(sl_fib_vrf_create(0), 0);
+	assert_int_equal(sl_fib4_add(0, 0xc0000000, 8, 9), 0);	/* keeps the root */
+	assert_int_equal(sl_fib4_add(0, 0x0a320000, 16, 1), 0);
+	for (uint32_t i = 0; i < 256; i++)
+		assert_int_equal(sl_fib4_add(0, 0x0a320000 | i << 8, 24, 2), 0);
+	assert_int_equal(sl_fib4_del(0, 0x0a320000, 16), 0);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a320501), 2);
+	for (uint32_t i = 0; i < 256; i++)
+		assert_int_equal(sl_fib4_del(0, 0x0a320000 | i << 8, 24), 0);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a320501), SL_FIB_MISS);
+	assert_int_equal(sl_fib4_lookup(0, 0xc0000001), 9);
+	/* Deleting a longer prefix first, with the covering one still there. */
+	assert_int_equal(sl_fib4_add(0, 0x0a330000, 16, 1), 0);
+	for (uint32_t i = 0; i < 256; i++)
+		assert_int_equal(sl_fib4_add(0, 0x0a330000 | i << 8, 24, 3), 0);
+	assert_int_equal(sl_fib4_del(0, 0x0a330500, 24), 0);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a330501), 1);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a330601), 3);
+
+	assert_int_equal(sl_fib6_add(0, a6, 56, 4), 0);
+	for (uint32_t i = 0; i < 256; i++) {
+		a6[7] = i;
+		assert_int_equal(sl_fib6_add(0, a6, 64, 5), 0);
+	}
+	a6[7] = 0;
+	assert_int_equal(sl_fib6_del(0, a6, 56), 0);
+	for (uint32_t i = 0; i < 256; i++) {
+		a6[7] = i;
+		assert_int_equal(sl_fib6_del(0, a6, 64), 0);
+	}
+	a6[7] = 5;
+	a6[15] = 1;
+	assert_int_equal(sl_fib6_lookup(0, a6), SL_FIB_MISS);
+	/* Two sibling /25s through one gateway fill their group too; a /26
+	 * deleted under them must not fold the group into a /25 leaf. */
+	assert_int_equal(sl_fib4_add(0, 0x0a400000, 16, 1), 0);
+	assert_int_equal(sl_fib4_add(0, 0x0a400000, 25, 7), 0);
+	assert_int_equal(sl_fib4_add(0, 0x0a400080, 25, 7), 0);
+	assert_int_equal(sl_fib4_add(0, 0x0a400000, 26, 8), 0);
+	assert_int_equal(sl_fib4_del(0, 0x0a400000, 26), 0);
+	assert_int_equal(sl_fib4_del(0, 0x0a400080, 25), 0);
+	assert_int_equal(sl_fib4_del(0, 0x0a400000, 25), 0);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a4000c8), 1);
+	assert_int_equal(sl_fib4_lookup(0, 0x0a400001), 1);
+	sl_fib_commit();
+}
+
 static void
 test_fib_vrf_destroy_frees_groups(void **state)
 {
@@ -1020,6 +1077,7 @@ main(int argc, char **argv)
 		T(test_fib_walk_in_prefix_order_and_default_route),
 		T(test_fib_default_route_needs_no_root),
 		T(test_fib_collapse_returns_groups),
+		T(test_fib_no_collapse_into_longer_leaf),
 		T(test_fib_vrf_destroy_frees_groups),
 		T(test_fib4_random_ops_match_reference),
 		T(test_fib6_random_ops_match_reference),
