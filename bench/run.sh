@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Benchmark entry point (`make bench`): host set-up and build, then the harness bench/bench.py.
 # Usage: bash bench/run.sh [--scenario xconnect,l2-trunk-access,l2-1m-macs,l2-flood,
-#        vhost-vhost,pvp-style,ovs|all]
-#        [--sizes 64,512,1518] [--reps 3] [--seconds 5] [--quick] [--csv PATH] [--no-docs]
+#        vhost-vhost,pvp-style,scaling,fdb-learn,route-churn,ovs|all]
+#        [--sizes 64,512,1518] [--reps 3] [--seconds 5] [--quick] [--lcores 0-1]
+#        [--workers 1,2,4,8] [--learn-macs 200000] [--csv PATH] [--no-docs] [--docs-only]
 #        [--no-build] [--help]
 # The ovs scenario (also part of all) needs Open vSwitch with DPDK: this script installs it
-# (deploy/setup.sh --with-ovs) when it is requested, and only then.
+# (deploy/setup.sh --with-ovs) when it is requested, and only then. The plot on
+# docs/performance.md needs python3-matplotlib, installed here when the page is to be
+# written and it is missing; without it the page has no plot.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,11 +23,14 @@ die() {
 build=1
 ovs=0
 setup=1
+docs=1
 prev=
 for arg in "$@"; do
 	case "$arg" in
 	--no-build) build=0 ;;
-	--docs-only | -h | --help) build=0 setup=0 ;;
+	--docs-only) build=0 setup=0 ;;
+	-h | --help) build=0 setup=0 docs=0 ;;
+	--no-docs) docs=0 ;;
 	esac
 	# --scenario LIST or --scenario=LIST naming ovs or all
 	if [ "$prev" = "--scenario" ]; then
@@ -58,5 +64,20 @@ if [ "$build" -eq 1 ]; then
 	ninja -C "$BUILD" -j2
 fi
 
-# The harness needs only the standard library, so any python3 will do.
-exec python3 bench/bench.py "$@"
+# Debian's python3: the harness needs only the standard library, but the plot needs
+# python3-matplotlib, which a python3 of its own (pyenv, venv) on PATH does not see.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if [ "$docs" -eq 1 ] && ! "$PY" -c 'import matplotlib' 2>/dev/null; then
+	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+		printf 'bench: installing python3-matplotlib for the plot\n'
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			python3-matplotlib >/dev/null ||
+			printf 'bench: python3-matplotlib not installed: the page gets no plot\n' >&2
+	else
+		printf 'bench: no matplotlib for %s (root: apt-get install python3-matplotlib):' \
+			"$PY" >&2
+		printf ' the page gets no plot\n' >&2
+	fi
+fi
+exec "$PY" bench/bench.py "$@"

@@ -188,6 +188,7 @@ GROUP_A, GROUP_B = 0x0A, 0x0B            # hosts behind the trunk / behind the a
 FLOOD_SRC, FLOOD_DST = 0x0C, 0x0D        # flood scenario: senders, never-seen destinations
 WARM_SRC, WARM_SINK = 0x0E, 0x0F         # l2-1m-macs: pre-fill sources, their one destination
 WARM_MACS = 1000000
+LEARN_SRC, LEARN_SINK = 0x10, 0x11       # fdb-learn (bench.py): new sources, their destination
 
 
 def trunk_access_frames(size: int) -> Dict[str, List[bytes]]:
@@ -208,10 +209,13 @@ def flood_frames(size: int) -> Dict[str, List[bytes]]:
     }
 
 
-def write_warm_pcap(path: str, n: int = WARM_MACS) -> None:
-    """n 64-byte records (60-byte frame + VLAN 10 tag), source MAC i, all to one destination:
-    about 80 MB. Built by patching a template, 64k records per write."""
-    frame = tag(udp_frame(64, 0, mac(WARM_SRC, 0), mac(WARM_SINK, 0)), VLAN)
+def write_sources_pcap(path: str, n: int, src_group: int, dst: str,
+                       vlan: Optional[int] = None) -> None:
+    """n 64-byte frames (60 bytes, plus a tag if `vlan`), source MAC i of `src_group`, all to
+    `dst`. Built by patching a template, 64k records per write."""
+    frame = udp_frame(64, 0, mac(src_group, 0), dst)
+    if vlan is not None:
+        frame = tag(frame, vlan)
     rec = struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -224,6 +228,16 @@ def write_warm_pcap(path: str, n: int = WARM_MACS) -> None:
                 struct.pack_into("<I", buf, o + 4, i % 1000000)        # ts usec
                 struct.pack_into("!I", buf, o + 16 + 8, i)             # src MAC bytes 2-5
             f.write(buf)
+
+
+def write_warm_pcap(path: str, n: int = WARM_MACS) -> None:
+    """l2-1m-macs pre-fill: n sources in VLAN 10 (tagged), all to one MAC: about 80 MB."""
+    write_sources_pcap(path, n, WARM_SRC, mac(WARM_SINK, 0), VLAN)
+
+
+def write_learn_pcap(path: str, n: int) -> None:
+    """fdb-learn: n untagged frames from n new sources to one MAC (76 bytes a record)."""
+    write_sources_pcap(path, n, LEARN_SRC, mac(LEARN_SINK, 0))
 
 
 def replay(idx: int, key: str = "pcap") -> str:
@@ -431,3 +445,35 @@ SCENARIOS = {
 # `--scenario ovs` is no scenario of its own: it adds Open vSwitch as a third side to the named
 # scenarios that have an `ovs` set-up (`--scenario xconnect,ovs`), or alone to all of them.
 OVS_PSEUDO = "ovs"
+
+
+def scaling_scenario(workers: int) -> Scenario:
+    """Multi-core scaling (bench.py --scenario scaling): `workers` cross-connected pairs of
+    ports (a0 <-> b0, a1 <-> b1, ...), all replaying the same 16 UDP flows; Sluice pins the
+    rx queue of both ports of pair k to worker k, testpmd io (paired topology) gives each
+    forwarding core two streams, pair by pair. With one worker it is the xconnect scenario.
+
+    Every Sluice worker has a tx queue of its own on every port, and net_pcap makes as many
+    tx queues (counting and freeing what they are given) as it has rx_pcap files: so each
+    port names the file once per worker and both sides use its first rx queue only."""
+    files = ",".join(["rx_pcap={pcap}"] * workers)
+    ports, cmds = [], []
+    for w in range(workers):
+        for side, idx in (("a", 2 * w), ("b", 2 * w + 1)):
+            name = "%s%d" % (side, w)
+            ports.append((name, "net_pcap%d,%s,infinite_rx=1" % (idx, files)))
+            # vlan none: when teardown deletes a port, its peer must not fall back to the
+            # bridge and flood copies to the other pairs (rx = tx + drops would not hold).
+            cmds += ["port set %s vlan none" % name, "port set %s rxq 0 worker %d" % (name, w)]
+        cmds.append("port xconnect a%d b%d" % (w, w))
+    return Scenario(
+        name="scaling",
+        title="Multi-core scaling: %d cross-connected port pair%s, one per worker" % (
+            workers, "s" if workers > 1 else ""),
+        description="",
+        ports=ports,
+        sluice_cmds=cmds,
+        # From the running config: no frame is switched in the default VLAN first.
+        preconfigure=True,
+        testpmd_args=["--forward-mode=io", "--port-topology=paired"],
+    )
