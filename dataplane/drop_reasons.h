@@ -31,7 +31,9 @@
 	X(ROUTE_PROHIBIT, "route-prohibit")	/* prohibit route (ICMP sent) */ \
 	X(TTL_EXCEEDED, "ttl-exceeded")		/* TTL/hop limit expired (ICMP sent) */ \
 	X(FRAG_NEEDED, "fragmentation-needed")	/* larger than the egress MTU (ICMP sent; no fragmentation) */ \
-	X(PUNT_FULL, "punt-queue-full")		/* control thread's queue full (ARP, ND, to the router) */
+	X(PUNT_FULL, "punt-queue-full")		/* control thread's queue full (ARP, ND, to the router) */ \
+	X(PUNT_LIMITED, "punt-rate-limited")	/* next hop resolving: over the worker's punt budget */ \
+	X(MARTIAN, "martian")			/* source/destination no router forwards (RFC 1812 5.3.7, RFC 4291) */
 
 enum sl_drop {
 #define X(e, s) SL_DROP_##e,

@@ -74,6 +74,7 @@ read_raw(unsigned int id, struct sl_worker_stats *o)
 	o->idle_cycles = SL_STAT_READ(s->idle_cycles);
 	o->punted = SL_STAT_READ(s->punted);
 	o->loop_max_cycles = SL_STAT_READ(s->loop_max_cycles);
+	o->icmp_limited = SL_STAT_READ(s->icmp_limited);
 	o->injected = SL_STAT_READ(s->injected);
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 		o->drops[r] = SL_STAT_READ(s->drops[r]);
@@ -91,6 +92,7 @@ sl_worker_read(unsigned int id, struct sl_worker_stats *o)
 	o->busy_cycles -= b->busy_cycles;
 	o->idle_cycles -= b->idle_cycles;
 	o->punted -= b->punted;
+	o->icmp_limited -= b->icmp_limited;
 	o->injected -= b->injected;
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++)
 		o->drops[r] -= b->drops[r];
@@ -112,6 +114,7 @@ sl_workers_sum(struct sl_worker_stats *sum)
 		sum->busy_cycles += o.busy_cycles;
 		sum->idle_cycles += o.idle_cycles;
 		sum->punted += o.punted;
+		sum->icmp_limited += o.icmp_limited;
 		sum->loop_max_cycles = RTE_MAX(sum->loop_max_cycles, o.loop_max_cycles);
 		sum->injected += o.injected;
 		for (unsigned int r = 0; r < SL_DROP_MAX; r++)

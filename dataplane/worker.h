@@ -26,6 +26,7 @@ struct sl_worker_stats {
 	uint64_t punted;	/* handed to the control thread (ARP, ND, local, resolving) */
 	uint64_t injected;	/* sent for the control thread (worker 0) */
 	uint64_t loop_max_cycles;	/* longest busy poll loop since `stats clear` */
+	uint64_t icmp_limited;	/* ICMP errors not asked for: over the punt budget */
 	uint64_t drops[SL_DROP_MAX];
 };
 
@@ -75,6 +76,8 @@ struct sl_worker {
 	struct rte_mbuf *dropped[SL_TXBUF_SIZE];
 	uint16_t n_punt;
 	struct rte_mbuf *punt[SL_TXBUF_SIZE];
+	uint64_t punt_window;	/* tsc: start of the current punt budget window */
+	uint32_t punt_credit;	/* ICMP/resolve punts left in the window */
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
 	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE] __rte_aligned(16);

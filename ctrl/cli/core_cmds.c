@@ -129,9 +129,10 @@ cmd_stats(struct sl_cli_ctx *c, int argc, char **argv)
 		json_decref(pj);
 		json_array_append_new(ports, o);
 	}
-	c->result = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:f, s:f}}",
+	c->result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:f, s:f}}",
 		"rx_packets", (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets,
 		"punted", (json_int_t)st.punted, "injected", (json_int_t)st.injected,
+		"icmp_limited", (json_int_t)st.icmp_limited,
 		"drops", drops_json(&st), "ports", ports,
 		"rcu", "publishes", (json_int_t)rs->publishes,
 		"grace_periods", (json_int_t)rs->grace_periods,

@@ -389,7 +389,8 @@ to_router(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 	if (!rte_is_multicast_ether_addr(&eth->dst_addr))
 		return false;
 	memcpy(&type, p + md->l2_len - 2, sizeof(type));
-	if (type != RTE_BE16(RTE_ETHER_TYPE_ARP) && type != RTE_BE16(RTE_ETHER_TYPE_IPV6))
+	if (type != RTE_BE16(RTE_ETHER_TYPE_ARP) && (type != RTE_BE16(RTE_ETHER_TYPE_IPV6) ||
+			!sl_ip6_for_router(m, md->l2_len)))
 		return false;
 	/* A copy, not a reference: flooding may rewrite the original's tag
 	 * while the control thread reads it. */

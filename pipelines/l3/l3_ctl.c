@@ -235,7 +235,9 @@ nh_dp_init(uint32_t id)
 		}
 	}
 	__atomic_store_n(&d->mac, word, __ATOMIC_RELAXED);
-	d->type = nh->type;
+	/* Last, with release: besides the FIB entry's own store-release, a
+	 * reader that sees the type sees everything above. */
+	__atomic_store_n(&d->type, nh->type, __ATOMIC_RELEASE);
 	if (nh->type == SL_NH_FWD && !(word & SL_NH_MAC_VALID))
 		sl_neigh_resolve(nh->iface, &nh->gw);
 }

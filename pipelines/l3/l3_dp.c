@@ -152,6 +152,11 @@ static inline void
 drop_icmp(struct sl_worker *w, struct rte_mbuf *m, enum sl_drop reason, uint8_t punt,
 	uint8_t l2, uint16_t iface, uint32_t aux)
 {
+	if (unlikely(!sl_punt_budget(w))) {
+		SL_STAT_ADD(w->stats.icmp_limited, 1);
+		sl_drop(w, m, reason);
+		return;
+	}
 	SL_STAT_ADD(w->stats.drops[reason], 1);
 	sl_punt(w, m, punt, l2, iface, aux);
 }
@@ -230,6 +235,10 @@ nh_slow(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 		}
 		if (held_too_big(w, s, m, d, l2, iface))
 			return;
+		if (unlikely(!sl_punt_budget(w))) {
+			sl_drop(w, m, SL_DROP_PUNT_LIMITED);
+			return;
+		}
 		sl_punt(w, m, d->type == SL_NH_FWD ? SL_PUNT_RESOLVE : SL_PUNT_GLEAN, l2, iface,
 			nh);
 		return;
@@ -248,6 +257,32 @@ nh_slow(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 	}
 }
 
+/* Addresses a router never forwards (RFC 1812 5.3.7): from 0/8, 127/8,
+ * multicast or class E; to 0/8, 127/8, multicast (not routed here), class E
+ * or the limited broadcast. One byte of each: a few compares a packet. */
+static __rte_always_inline bool
+ip4_martian(const struct rte_ipv4_hdr *ip)
+{
+	uint8_t s0 = ((const uint8_t *)&ip->src_addr)[0];
+	uint8_t d0 = ((const uint8_t *)&ip->dst_addr)[0];
+
+	return s0 == 0 || s0 == 127 || s0 >= 224 || d0 == 0 || d0 == 127 || d0 >= 224;
+}
+
+/* IPv6 sources never forwarded: multicast, link-local (RFC 4291 2.5.6),
+ * loopback and unspecified. */
+static __rte_always_inline bool
+ip6_martian(const uint8_t *src)
+{
+	static const uint8_t zero[15];
+
+	if (likely(src[0] != 0 && src[0] < 0xfe))
+		return false;
+	if (src[0] == 0xff || (src[0] == 0xfe && (src[1] & 0xc0) == 0x80))
+		return true;
+	return src[0] == 0 && memcmp(src + 1, zero, 14) == 0 && src[15] <= 1;
+}
+
 static __rte_always_inline void
 forward4(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o, struct rte_mbuf *m,
 	uint8_t l2, uint16_t iface, uint32_t nh)
@@ -264,7 +299,7 @@ forward4(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o
 	}
 	d = &sl_nh_dp[nh];
 	if (unlikely(d->type == SL_NH_ECMP)) {
-		nh = d->bucket[hash4(m, ip) % d->n_buckets];
+		nh = d->bucket[hash4(m, ip) & (SL_ECMP_BUCKETS - 1)];
 		d = &sl_nh_dp[nh];
 	}
 	mac = __atomic_load_n(&d->mac, __ATOMIC_RELAXED);
@@ -303,12 +338,17 @@ forward6(struct sl_worker *w, const struct sl_snapshot *s, struct sl_tx_batch *o
 	}
 	d = &sl_nh_dp[nh];
 	if (unlikely(d->type == SL_NH_ECMP)) {
-		nh = d->bucket[hash6(m, ip) % d->n_buckets];
+		nh = d->bucket[hash6(m, ip) & (SL_ECMP_BUCKETS - 1)];
 		d = &sl_nh_dp[nh];
 	}
 	mac = __atomic_load_n(&d->mac, __ATOMIC_RELAXED);
 	if (unlikely(d->type != SL_NH_FWD || !(mac & SL_NH_MAC_VALID) || ip->hop_limits <= 1)) {
 		nh_slow(w, s, m, d, nh, l2, iface, ip->hop_limits > 1);
+		return;
+	}
+	/* Only now: to the router itself a link-local source is fine (NUD). */
+	if (unlikely(ip6_martian(ip->src_addr))) {
+		sl_drop(w, m, SL_DROP_MARTIAN);
 		return;
 	}
 	oe = &s->ifaces[d->iface];
@@ -345,7 +385,8 @@ not_to_router(struct sl_worker *w, struct rte_mbuf *m, uint16_t iface)
 			sl_punt(w, m, SL_PUNT_ARP, sizeof(*eth), iface, 0);
 			return;
 		}
-		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
+				sl_ip6_for_router(m, sizeof(*eth))) {
 			sl_punt(w, m, SL_PUNT_ND, sizeof(*eth), iface, 0);
 			return;
 		}
@@ -397,6 +438,10 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 			bad = ip4_check(m, l2, ip);
 			if (unlikely(bad)) {
 				sl_drop(w, m, bad);
+				continue;
+			}
+			if (unlikely(ip4_martian(ip))) {
+				sl_drop(w, m, SL_DROP_MARTIAN);
 				continue;
 			}
 			if (!uniform) {

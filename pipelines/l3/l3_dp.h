@@ -7,9 +7,11 @@
 #define SL_L3_DP_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
@@ -86,30 +88,67 @@ sl_punt_is_icmp(uint8_t reason)
 	return reason >= SL_PUNT_ICMP_NO_ROUTE;
 }
 
+/* ARP and ND (and packets for the router) may use the whole punt ring; ICMP
+ * errors and packets waiting for a neighbour only while a quarter of it is
+ * free, so a flood of those never crowds out address resolution. */
+#define SL_PUNT_RING_SIZE 1024
+#define SL_PUNT_RESERVE (SL_PUNT_RING_SIZE / 4)
+/* ICMP-error and resolve punts a worker may make per second. */
+#define SL_PUNT_RATE 10000
+
+static inline bool
+sl_punt_is_bulk(uint8_t reason)
+{
+	return reason >= SL_PUNT_RESOLVE;
+}
+
 /* worker: queue the staged punts. What does not fit is freed: counted as
  * punt-queue-full, except ICMP-only punts (their drop is counted already;
- * the ICMP error is just not sent). */
+ * the ICMP error is just not sent: icmp_limited). */
 static inline void
 sl_punt_flush(struct sl_worker *w)
 {
-	unsigned int k, n = w->n_punt;
+	unsigned int n = w->n_punt, room;
 
 	if (n == 0)
 		return;
 	w->n_punt = 0;
-	k = rte_ring_sp_enqueue_burst(w->punt_ring, (void **)w->punt, n, NULL);
+	room = rte_ring_free_count(w->punt_ring);
 	for (unsigned int i = 0; i < n; i++) {
-		bool icmp = sl_punt_is_icmp(sl_punt_meta(w->punt[i])->reason);
+		struct rte_mbuf *m = w->punt[i];
+		uint8_t reason = sl_punt_meta(m)->reason;
+		bool icmp = sl_punt_is_icmp(reason);
 
-		if (i < k) {
+		if ((room > SL_PUNT_RESERVE || (room > 0 && !sl_punt_is_bulk(reason))) &&
+				rte_ring_sp_enqueue(w->punt_ring, m) == 0) {
+			room--;
 			if (!icmp)
 				SL_STAT_ADD(w->stats.punted, 1);
 			continue;
 		}
-		if (!icmp)
+		if (icmp)
+			SL_STAT_ADD(w->stats.icmp_limited, 1);
+		else
 			SL_STAT_ADD(w->stats.drops[SL_DROP_PUNT_FULL], 1);
-		rte_pktmbuf_free(w->punt[i]);
+		rte_pktmbuf_free(m);
 	}
+}
+
+/* worker, slow path: may this worker punt one more ICMP-error or resolve
+ * packet now? A budget of SL_PUNT_RATE a second, in 10 ms windows. */
+static inline bool
+sl_punt_budget(struct sl_worker *w)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (now - w->punt_window > rte_get_tsc_hz() / 100) {
+		w->punt_window = now;
+		w->punt_credit = SL_PUNT_RATE / 100;
+	}
+	if (w->punt_credit == 0)
+		return false;
+	w->punt_credit--;
+	return true;
 }
 
 /* worker: hand m to the control thread (queued, sent by sl_punt_flush). */
@@ -140,6 +179,21 @@ sl_mac_eq(const struct rte_ether_addr *a, const struct rte_ether_addr *b)
 	memcpy(&a1, a->addr_bytes + 4, 2);
 	memcpy(&b1, b->addr_bytes + 4, 2);
 	return ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;
+}
+
+/* worker, slow path: is an IPv6 multicast frame (L2 header l2_len bytes)
+ * something the router answers: ICMPv6 echo, router/neighbour solicitation
+ * or advertisement, redirect? mDNS, MLD and the like are not punted. */
+static inline bool
+sl_ip6_for_router(const struct rte_mbuf *m, uint8_t l2_len)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *) + l2_len;
+	uint8_t type;
+
+	if (m->data_len < l2_len + 40 + 1 || (p[0] >> 4) != 6 || p[6] != IPPROTO_ICMPV6)
+		return false;
+	type = p[40];
+	return type == 128 || (type >= 133 && type <= 137);
 }
 
 /* worker, RCU reader: route a burst. Every packet is addressed to the router

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -40,7 +41,13 @@
 #define STALE_S 5		/* stale -> probe (unicast) */
 #define PROBES 3		/* solicitations, one a second, before failed */
 #define FAILED_KEEP_S 3		/* a failed entry answers "unreachable" this long */
-#define PUNT_RING_SIZE 1024
+/* Bounds on what hosts can make the router create (spoofed ARP, scans of a
+ * connected network): learned and resolving neighbours in all, resolving
+ * ones, and solicitations sent a second. Static and kernel ones are not
+ * counted. */
+#define NEIGH_DYN_MAX 16384
+#define NEIGH_UNRES_MAX 1024
+#define SOLICIT_PER_S 512
 #define INJECT_RING_SIZE 4096
 #define DRAIN_MAX 256		/* punted packets per worker per 10 ms tick */
 #define ICMP_RATE 1000		/* ICMP errors per second ... */
@@ -80,6 +87,8 @@ struct neigh {
 	uint8_t state;
 	uint8_t probes;
 	uint8_t n_held;
+	bool dyn;		/* learned/resolving (counted against the limits) */
+	bool routed;		/* has its host route (only while it has a MAC) */
 	struct neigh_key key;
 	struct rte_ether_addr mac;
 	uint32_t since;		/* sl_now_s at the last change or solicitation */
@@ -92,8 +101,9 @@ struct neigh {
 	X(nd_in) X(nd_invalid) X(nd_ignored) X(ns_sent) X(na_sent) \
 	X(echo_replies_sent) X(icmp_errors_sent) X(icmp_rate_limited) X(icmp_not_allowed) \
 	X(held) X(held_sent) X(held_dropped_queue_full) X(held_dropped_failed) \
-	X(to_host) X(to_host_unhandled) X(no_route_for_local) X(no_mbuf) X(inject_full) \
-	X(neigh_table_full) X(stale_iface)
+	X(to_host) X(to_host_unhandled) X(ctrl_no_route) X(no_mbuf) X(inject_full) \
+	X(neigh_table_full) X(neigh_limit) X(solicit_deferred) X(no_egress_member) \
+	X(stale_iface)
 
 static struct {
 #define X(n) uint64_t n;
@@ -105,6 +115,8 @@ void (*sl_l3_host_rx)(int iface, struct rte_mbuf *m, uint8_t l2_len);
 
 static struct rte_hash *neigh_hash;
 static struct neigh *neighs;
+static int32_t *walk;		/* positions of a table walk, before changing it */
+static uint32_t n_dyn, n_unres, solicit_budget = SOLICIT_PER_S;
 static struct rte_mempool *pool;
 static double icmp_tokens = ICMP_BURST;
 static uint64_t icmp_last;
@@ -242,6 +254,27 @@ src_addr(int iface, const struct sl_ip *dst, struct sl_ip *src)
 	return 0;
 }
 
+/* ip is the broadcast address of one of the interface's IPv4 subnets. */
+static bool
+subnet_broadcast(int iface, const struct sl_ip *ip)
+{
+	const struct sl_iface *ifc = &sl_ifaces[iface];
+
+	for (unsigned int i = 0; i < ifc->n_addrs; i++) {
+		const struct sl_ip_prefix *p = &ifc->addrs[i];
+		uint32_t a, net, mask;
+
+		if (p->ip.family != AF_INET || ip->family != AF_INET || p->len >= 31)
+			continue;
+		memcpy(&a, ip->a, 4);
+		memcpy(&net, p->ip.a, 4);
+		mask = htonl(~0u << (32 - p->len));
+		if ((a & mask) == (net & mask) && (a | mask) == UINT32_MAX)
+			return true;
+	}
+	return false;
+}
+
 static bool
 on_link(int iface, const struct sl_ip *ip)
 {
@@ -340,6 +373,7 @@ sl_l3_iface_output(int iface, struct rte_mbuf *m)
 		}
 	}
 	if (out == 0) {
+		st.no_egress_member++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -367,7 +401,10 @@ iface_send(int iface, const struct rte_ether_addr *dmac, uint16_t type, struct r
 
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (!iface_live(iface) || eth == NULL) {
-		st.stale_iface += eth != NULL;
+		if (eth == NULL)
+			st.no_mbuf++;
+		else
+			st.stale_iface++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -450,13 +487,19 @@ held_flush(struct neigh *n)
 	n->n_held = 0;
 }
 
+/* dyn: learned or resolving (limited); else about to become static or
+ * kernel. No host route yet: it comes with a MAC (neigh_set). */
 static struct neigh *
-neigh_create(int iface, const struct sl_ip *ip, uint8_t state)
+neigh_create(int iface, const struct sl_ip *ip, uint8_t state, bool dyn)
 {
 	struct neigh_key k;
 	struct neigh *n;
 	int pos;
 
+	if (dyn && (n_dyn >= NEIGH_DYN_MAX || (state == N_INCOMPLETE && n_unres >= NEIGH_UNRES_MAX))) {
+		st.neigh_limit++;
+		return NULL;
+	}
 	key_make(&k, iface, ip);
 	pos = rte_hash_add_key(neigh_hash, &k);
 	if (pos < 0) {
@@ -469,21 +512,32 @@ neigh_create(int iface, const struct sl_ip *ip, uint8_t state)
 	n->key = k;
 	n->state = state;
 	n->since = now_s();
-	/* After the insert: the host route's next hop looks the neighbour up. */
-	sl_l3_neigh_route_add(iface, ip);
+	n->dyn = dyn;
+	n_dyn += dyn;
+	n_unres += dyn && state == N_INCOMPLETE;
 	return n;
 }
 
+/* quiet: the interface goes, held packets are freed without ICMP. */
 static void
-neigh_destroy(struct neigh *n)
+neigh_destroy(struct neigh *n, bool quiet)
 {
 	struct sl_ip ip;
 
 	key_ip(&n->key, &ip);
+	n_unres -= n->dyn && n->state == N_INCOMPLETE;
+	n_dyn -= n->dyn;
 	n->state = N_FAILED;
+	if (quiet) {
+		for (unsigned int i = 0; i < n->n_held; i++)
+			rte_pktmbuf_free(n->held[i]);
+		st.held_dropped_failed += n->n_held;
+		n->n_held = 0;
+	}
 	held_flush(n);
 	sl_l3_neigh_changed(n->key.iface, &ip, NULL);
-	sl_l3_neigh_route_del(n->key.iface, &ip);
+	if (n->routed)
+		sl_l3_neigh_route_del(n->key.iface, &ip);
 	rte_hash_del_key(neigh_hash, &n->key);
 	n->used = false;
 }
@@ -498,6 +552,11 @@ neigh_set(struct neigh *n, uint8_t state, const struct rte_ether_addr *mac)
 	changed = mac != NULL && (!had || !rte_is_same_ether_addr(&n->mac, mac));
 	if (mac != NULL)
 		n->mac = *mac;
+	n_unres -= n->dyn && n->state == N_INCOMPLETE && state != N_INCOMPLETE;
+	if (state == N_PERMANENT || state == N_KERNEL) {
+		n_dyn -= n->dyn;	/* configured/mirrored now: not limited */
+		n->dyn = false;
+	}
 	n->state = state;
 	n->since = now_s();
 	n->probes = 0;
@@ -506,6 +565,15 @@ neigh_set(struct neigh *n, uint8_t state, const struct rte_ether_addr *mac)
 		sl_l3_neigh_changed(n->key.iface, &ip, &n->mac);
 	else if (had && !has_mac(n))
 		sl_l3_neigh_changed(n->key.iface, &ip, NULL);
+	/* The host route exists while there is a MAC to route to: resolving
+	 * or failed neighbours cost no route and no next hop. */
+	if (has_mac(n) && !n->routed) {
+		n->routed = true;
+		sl_l3_neigh_route_add(n->key.iface, &ip);
+	} else if (!has_mac(n) && n->routed) {
+		n->routed = false;
+		sl_l3_neigh_route_del(n->key.iface, &ip);
+	}
 	held_flush(n);
 }
 
@@ -523,7 +591,7 @@ neigh_learn(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac,
 	if (n == NULL) {
 		if (!create || !on_link(iface, ip))
 			return;
-		n = neigh_create(iface, ip, N_STALE);
+		n = neigh_create(iface, ip, N_STALE, true);
 		if (n == NULL)
 			return;
 	}
@@ -532,6 +600,33 @@ neigh_learn(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac,
 	if (confirmed)
 		neigh_set(n, N_REACHABLE, mac);
 	else if (!has_mac(n) || !rte_is_same_ether_addr(&n->mac, mac))
+		neigh_set(n, N_STALE, mac);
+}
+
+/* A neighbour advertisement for a known entry (RFC 4861 7.2.5): an entry
+ * still resolving takes the MAC; a known one changes MAC only with the
+ * Override flag (else it just turns stale); Solicited confirms it. */
+static void
+neigh_learn_na(int iface, const struct sl_ip *ip, const struct rte_ether_addr *mac,
+	bool solicited, bool override)
+{
+	struct neigh *n = neigh_find(iface, ip);
+	bool same;
+
+	if (n == NULL || n->state == N_PERMANENT || n->state == N_KERNEL ||
+			!rte_is_valid_assigned_ether_addr(mac))
+		return;
+	same = has_mac(n) && rte_is_same_ether_addr(&n->mac, mac);
+	if (has_mac(n) && !same && !override) {
+		if (n->state == N_REACHABLE) {
+			n->state = N_STALE;
+			n->since = now_s();
+		}
+		return;
+	}
+	if (solicited)
+		neigh_set(n, N_REACHABLE, mac);
+	else if (!same)
 		neigh_set(n, N_STALE, mac);
 }
 
@@ -553,7 +648,7 @@ sl_neigh_resolve(int iface, const struct sl_ip *ip)
 
 	if (neigh_find(iface, ip) != NULL || !sl_ifaces[iface].used)
 		return;
-	n = neigh_create(iface, ip, N_INCOMPLETE);
+	n = neigh_create(iface, ip, N_INCOMPLETE, true);
 	if (n != NULL)
 		solicit(n, false);
 }
@@ -566,7 +661,7 @@ neigh_output(int iface, const struct sl_ip *ip, struct rte_mbuf *m)
 	struct neigh *n = neigh_find(iface, ip);
 
 	if (n == NULL) {
-		n = neigh_create(iface, ip, N_INCOMPLETE);
+		n = neigh_create(iface, ip, N_INCOMPLETE, true);
 		if (n == NULL) {
 			rte_pktmbuf_free(m);
 			return;
@@ -591,6 +686,20 @@ neigh_output(int iface, const struct sl_ip *ip, struct rte_mbuf *m)
 	}
 	st.held++;
 	n->held[n->n_held++] = m;
+}
+
+static void ip_send(uint16_t vrf, struct rte_mbuf *m);
+
+/* Our own packet (reply, error) to dst: a link-local destination is on the
+ * ingress interface itself (no route names it), else it is routed. */
+static void
+reply_send(int iface, const struct sl_ip *dst, struct rte_mbuf *m)
+{
+	if (dst->family == AF_INET6 && link_local6(dst->a)) {
+		neigh_output(iface, dst, m);
+		return;
+	}
+	ip_send(sl_ifaces[iface].vrf, m);
 }
 
 /* Route m (data at the IP header; TTL already handled) in vrf, as the
@@ -630,7 +739,7 @@ ip_send(uint16_t vrf, struct rte_mbuf *m)
 	neigh_output(oif, d->type == SL_NH_CONNECTED ? &dst : &gw, m);
 	return;
 drop:
-	st.no_route_for_local++;
+	st.ctrl_no_route++;
 	rte_pktmbuf_free(m);
 }
 
@@ -687,8 +796,14 @@ arp_input(struct rte_mbuf *m, int iface)
 	memcpy(tip.a, &a->arp_data.arp_tip, 4);
 	sha = a->arp_data.arp_sha;
 	for_us = sl_l3_iface_addr_is(iface, &tip);
-	/* A probe (sender 0.0.0.0) teaches nothing. */
-	if (a->arp_data.arp_sip != 0)
+	if (!rte_is_valid_assigned_ether_addr(&sha)) {
+		st.arp_invalid++;	/* no reply to, nothing to learn from */
+		goto out;
+	}
+	/* A probe (sender 0.0.0.0) teaches nothing, nor does a sender
+	 * claiming our address or its subnet's broadcast. */
+	if (a->arp_data.arp_sip != 0 && !sl_l3_iface_addr_is(iface, &sip) &&
+			!subnet_broadcast(iface, &sip))
 		neigh_learn(iface, &sip, &sha, for_us, for_us && op == RTE_ARP_OP_REPLY);
 	if (op == RTE_ARP_OP_REQUEST && for_us)
 		arp_send(iface, RTE_ARP_OP_REPLY, &sha, &sha, &tip, &sip);
@@ -769,6 +884,12 @@ solicit(struct neigh *n, bool unicast)
 	static const struct rte_ether_addr zero;
 	struct sl_ip ip, src;
 
+	/* Over this second's budget: the timer tries again next second. */
+	if (solicit_budget == 0) {
+		st.solicit_deferred++;
+		return;
+	}
+	solicit_budget--;
 	key_ip(&n->key, &ip);
 	n->probes++;
 	n->since = now_s();
@@ -793,15 +914,19 @@ solicit(struct neigh *n, bool unicast)
 	}
 }
 
-/* The link-layer address option of an NS/NA (opt_type), or NULL. */
+/* The link-layer address option of an NS/NA (opt_type), or NULL; *bad set
+ * for an option of length 0 or past the end (RFC 4861 7.1.1: discard). */
 static const struct rte_ether_addr *
-nd_lladdr(const uint8_t *opt, size_t len, uint8_t opt_type)
+nd_lladdr(const uint8_t *opt, size_t len, uint8_t opt_type, bool *bad)
 {
-	while (len >= 8) {
-		size_t olen = opt[1] * 8u;
+	*bad = false;
+	while (len > 0) {
+		size_t olen = len >= 2 ? opt[1] * 8u : 0;
 
-		if (olen == 0 || olen > len)
+		if (olen == 0 || olen > len) {
+			*bad = true;
 			return NULL;
+		}
 		if (opt[0] == opt_type && olen >= 8)
 			return (const struct rte_ether_addr *)(opt + 2);
 		opt += olen;
@@ -830,7 +955,7 @@ echo6_reply(struct rte_mbuf *m, int iface, struct rte_ipv6_hdr *ip, const struct
 	rte_pktmbuf_trim(m, m->pkt_len - sizeof(*ip) - rte_be_to_cpu_16(ip->payload_len));
 	icmp6_cksum(ip);
 	st.echo_replies_sent++;
-	ip_send(sl_ifaces[iface].vrf, m);
+	reply_send(iface, &sender, m);
 }
 
 /* IPv6 for the router (m at the IPv6 header): NS, NA, echo; the rest goes
@@ -844,6 +969,7 @@ ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src, b
 	struct sl_ip src = { .family = AF_INET6 }, dst = { .family = AF_INET6 }, tgt;
 	const struct rte_ether_addr *ll;
 	uint8_t *b = (uint8_t *)(ip + 1);
+	bool bad;
 
 	memcpy(src.a, ip->src_addr, 16);
 	memcpy(dst.a, ip->dst_addr, 16);
@@ -882,7 +1008,11 @@ ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src, b
 			st.nd_ignored++;
 			goto drop;
 		}
-		ll = nd_lladdr(b + 24, plen - 24, ND_OPT_SLLA);
+		ll = nd_lladdr(b + 24, plen - 24, ND_OPT_SLLA, &bad);
+		if (bad) {
+			st.nd_invalid++;
+			goto drop;
+		}
 		if (memcmp(src.a, zero16, 16) == 0) {
 			/* DAD from ::: answer to all nodes, learn nothing. */
 			static const struct sl_ip all = { .family = AF_INET6,
@@ -906,9 +1036,16 @@ ip6_local(struct rte_mbuf *m, int iface, const struct rte_ether_addr *eth_src, b
 		memset(&tgt, 0, sizeof(tgt));
 		tgt.family = AF_INET6;
 		memcpy(tgt.a, b + 8, 16);
-		ll = nd_lladdr(b + 24, plen - 24, ND_OPT_TLLA);
-		neigh_learn(iface, &tgt, ll != NULL ? ll : eth_src, false,
-			(b[4] & ND_NA_SOLICITED) != 0);
+		ll = nd_lladdr(b + 24, plen - 24, ND_OPT_TLLA, &bad);
+		if (bad) {
+			st.nd_invalid++;
+			goto drop;
+		}
+		/* RFC 4861 7.2.5: without a target link-layer address there is
+		 * no MAC to learn; without Override a known, different MAC stays. */
+		if (ll != NULL)
+			neigh_learn_na(iface, &tgt, ll, (b[4] & ND_NA_SOLICITED) != 0,
+				(b[4] & ND_NA_OVERRIDE) != 0);
 		goto drop;
 	case ICMP6_ECHO_REQUEST:
 		if (!local && !is_our_addr(iface, &dst) && dst.a[0] != 0xff) {
@@ -936,7 +1073,7 @@ ip4_local(struct rte_mbuf *m, int iface)
 	uint32_t a;
 
 	/* The worker checked the header; echo needs a whole ICMP header. */
-	if (ip->next_proto_id != IPPROTO_ICMP || tl < hlen + sizeof(*ic) || m->data_len < tl ||
+	if (hlen < sizeof(*ip) || ip->next_proto_id != IPPROTO_ICMP || tl < hlen + sizeof(*ic) || m->data_len < tl ||
 			ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
 			(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
@@ -986,11 +1123,15 @@ icmp4_allowed(const struct rte_ipv4_hdr *ip, size_t len)
 
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
 		return false;
-	if (src == 0 || (src >> 28) == 0xe || (src >> 24) == 127 || dst == UINT32_MAX ||
+	if (src == 0 || (src >> 28) >= 0xe || (src >> 24) == 127 || dst == UINT32_MAX ||
 			(dst >> 28) == 0xe)
 		return false;
-	if (ip->next_proto_id == IPPROTO_ICMP && len >= hlen + 1) {
-		uint8_t t = ((const uint8_t *)ip)[hlen];
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		uint8_t t;
+
+		if (len < hlen + 1)
+			return false;	/* cannot tell it is not an error */
+		t = ((const uint8_t *)ip)[hlen];
 
 		return t == RTE_IP_ICMP_ECHO_REQUEST || t == RTE_IP_ICMP_ECHO_REPLY ||
 			t == 13 || t == 14;	/* timestamp */
@@ -1001,12 +1142,35 @@ icmp4_allowed(const struct rte_ipv4_hdr *ip, size_t len)
 static bool
 icmp6_allowed(const struct rte_ipv6_hdr *ip, size_t len)
 {
+	const uint8_t *q = (const uint8_t *)(ip + 1), *end = (const uint8_t *)ip + len;
+	uint8_t nh = ip->proto;
+
 	if (ip->dst_addr[0] == 0xff || ip->src_addr[0] == 0xff ||
 			memcmp(ip->src_addr, zero16, 16) == 0)
 		return false;
-	/* Errors are types 0-127. */
-	return !(ip->proto == IPPROTO_ICMPV6 && len >= sizeof(*ip) + 1 &&
-		((const uint8_t *)(ip + 1))[0] < 128);
+	/* Past extension headers (a few; a chain we cannot follow: no error). */
+	for (int i = 0; i < 8; i++) {
+		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
+			if (q + 2 > end)
+				return false;
+			nh = q[0];
+			q += (q[1] + 1) * 8u;
+		} else if (nh == IPPROTO_FRAGMENT) {
+			if (q + 8 > end)
+				return false;
+			/* Not about a non-first fragment (RFC 4443 2.4 e). */
+			if ((q[2] << 8 | q[3]) & 0xfff8)
+				return false;
+			nh = q[0];
+			q += 8;
+		} else {
+			break;
+		}
+	}
+	/* Never about an ICMPv6 error (types 0-127). */
+	if (nh == IPPROTO_ICMPV6)
+		return q < end && q[0] >= 128;
+	return true;
 }
 
 /* Answer m (data at its IP header, as received) with an ICMP error from an
@@ -1080,7 +1244,8 @@ icmp_error(struct rte_mbuf *m, int in_iface, uint8_t t4, uint8_t c4, uint8_t t6,
 		b[0] = t6;
 		b[1] = c6;
 		if (mtu) {
-			uint32_t be = rte_cpu_to_be_32(mtu);
+			/* IPv6 links carry at least 1280 (RFC 8200 5). */
+			uint32_t be = rte_cpu_to_be_32(RTE_MAX(mtu, 1280u));
 
 			memcpy(b + 4, &be, 4);
 		}
@@ -1088,7 +1253,7 @@ icmp_error(struct rte_mbuf *m, int in_iface, uint8_t t4, uint8_t c4, uint8_t t6,
 		icmp6_cksum(eip);
 	}
 	st.icmp_errors_sent++;
-	ip_send(sl_ifaces[in_iface].vrf, e);
+	reply_send(in_iface, &dst, e);
 	e = NULL;
 out:
 	rte_pktmbuf_free(e);
@@ -1147,13 +1312,22 @@ punt_one(struct rte_mbuf *m)
 		arp_input(m, iface);
 		return;
 	case SL_PUNT_ND:
-	case SL_PUNT_LOCAL:
-		if (m->data_len >= 1 && (*rte_pktmbuf_mtod(m, uint8_t *) >> 4) == 4)
-			ip4_local(m, iface);
-		else if (m->data_len >= sizeof(struct rte_ipv6_hdr))
-			ip6_local(m, iface, &eth_src, pm.reason == SL_PUNT_LOCAL);
-		else
+		/* Unchecked by the worker (multicast, link-local): IPv6 only, or
+		 * IPv4 in an IPv6 frame would be answered as if for the router. */
+		if (m->data_len >= sizeof(struct rte_ipv6_hdr) &&
+				(*rte_pktmbuf_mtod(m, uint8_t *) >> 4) == 6) {
+			ip6_local(m, iface, &eth_src, false);
+		} else {
+			st.nd_invalid++;
 			rte_pktmbuf_free(m);
+		}
+		return;
+	case SL_PUNT_LOCAL:
+		/* The worker checked the header and found a local route. */
+		if ((*rte_pktmbuf_mtod(m, uint8_t *) >> 4) == 4)
+			ip4_local(m, iface);
+		else
+			ip6_local(m, iface, &eth_src, true);
 		return;
 	case SL_PUNT_RESOLVE:
 	case SL_PUNT_GLEAN:
@@ -1205,17 +1379,37 @@ SL_LOOP_POLLER("l3-punt", punt_drain)
 
 /* ---- timers ------------------------------------------------------------------- */
 
-static void
-neigh_timer(void)
+/* Positions of every neighbour (of iface, or all for -1): the table is
+ * changed only after the walk, so no cuckoo move can make it skip one. */
+static uint32_t
+walk_collect(int iface)
 {
-	uint32_t now = now_s(), it = 0;
+	uint32_t it = 0, n = 0;
 	const void *key;
 	void *data;
 	int pos;
 
-	while ((pos = rte_hash_iterate(neigh_hash, &key, &data, &it)) >= 0) {
-		struct neigh *n = &neighs[pos];
+	while ((pos = rte_hash_iterate(neigh_hash, &key, &data, &it)) >= 0)
+		if (iface < 0 || neighs[pos].key.iface == iface)
+			walk[n++] = pos;
+	return n;
+}
+
+static void
+neigh_timer(void)
+{
+	uint32_t now = now_s(), cnt;
+
+	if (neigh_hash == NULL)
+		return;
+	solicit_budget = SOLICIT_PER_S;
+	cnt = walk_collect(-1);
+	for (uint32_t k = 0; k < cnt; k++) {
+		struct neigh *n = &neighs[walk[k]];
 		uint32_t age = now - n->since;
+
+		if (!n->used)
+			continue;
 
 		switch (n->state) {
 		case N_INCOMPLETE:
@@ -1249,7 +1443,7 @@ neigh_timer(void)
 			break;
 		case N_FAILED:
 			if (age >= FAILED_KEEP_S)
-				neigh_destroy(n);
+				neigh_destroy(n, false);
 			break;
 		default:
 			break;
@@ -1285,7 +1479,7 @@ sl_neigh_add_static(int iface, const struct sl_ip *ip, const struct rte_ether_ad
 		return -EINVAL;
 	}
 	if (n == NULL) {
-		n = neigh_create(iface, ip, N_INCOMPLETE);
+		n = neigh_create(iface, ip, N_INCOMPLETE, false);
 		if (n == NULL) {
 			snprintf(err, SL_ERR_MAX, "neigh: table full (%d entries)", NEIGH_MAX);
 			return -ENOSPC;
@@ -1300,7 +1494,7 @@ sl_neigh_add_static(int iface, const struct sl_ip *ip, const struct rte_ether_ad
 		snprintf(err, SL_ERR_MAX, "cannot persist config to %s: %s", sl_config_path(),
 			strerror(-rc));
 		if (!old.used)
-			neigh_destroy(n);
+			neigh_destroy(n, false);
 		else
 			neigh_set(n, old.state, has_mac(&old) ? &old.mac : NULL);
 	}
@@ -1321,7 +1515,7 @@ sl_neigh_del(int iface, const struct sl_ip *ip, char *err)
 			sl_ifaces[iface].name);
 		return -ENOENT;
 	}
-	neigh_destroy(n);
+	neigh_destroy(n, false);
 	rc = sl_config_persist();
 	if (rc < 0)
 		snprintf(err, SL_ERR_MAX, "cannot persist config to %s: %s", sl_config_path(),
@@ -1337,13 +1531,13 @@ sl_neigh_kernel_set(int iface, const struct sl_ip *ip, const struct rte_ether_ad
 	if (mac == NULL) {
 		if (n == NULL || n->state != N_KERNEL)
 			return -ENOENT;
-		neigh_destroy(n);
+		neigh_destroy(n, false);
 		return 0;
 	}
 	if (!rte_is_valid_assigned_ether_addr(mac))
 		return -EINVAL;
 	if (n == NULL) {
-		n = neigh_create(iface, ip, N_INCOMPLETE);
+		n = neigh_create(iface, ip, N_INCOMPLETE, false);
 		if (n == NULL)
 			return -ENOSPC;
 	} else if (n->state == N_PERMANENT) {
@@ -1356,16 +1550,14 @@ sl_neigh_kernel_set(int iface, const struct sl_ip *ip, const struct rte_ether_ad
 void
 sl_neigh_iface_removed(int iface)
 {
-	uint32_t it = 0;
-	const void *key;
-	void *data;
-	int pos;
+	uint32_t cnt;
 
 	if (neigh_hash == NULL)
 		return;
-	while ((pos = rte_hash_iterate(neigh_hash, &key, &data, &it)) >= 0)
-		if (neighs[pos].key.iface == iface)
-			neigh_destroy(&neighs[pos]);
+	cnt = walk_collect(iface);
+	for (uint32_t k = 0; k < cnt; k++)
+		if (neighs[walk[k]].used)
+			neigh_destroy(&neighs[walk[k]], true);
 }
 
 json_t *
@@ -1463,16 +1655,18 @@ sl_neigh_init(void)
 		return -rte_errno;
 	neigh_hash = rte_hash_create(&hp);
 	neighs = rte_zmalloc("sl_neighs", NEIGH_MAX * sizeof(*neighs), RTE_CACHE_LINE_SIZE);
+	walk = calloc(NEIGH_MAX, sizeof(*walk));
 	pool = sl_port_pool((int)rte_socket_id());
 	sl_inject_ring = rte_ring_create("sl_inject", INJECT_RING_SIZE, (int)rte_socket_id(),
 		RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (neigh_hash == NULL || neighs == NULL || pool == NULL || sl_inject_ring == NULL)
+	if (neigh_hash == NULL || neighs == NULL || walk == NULL || pool == NULL ||
+			sl_inject_ring == NULL)
 		return -ENOMEM;
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "sl_punt_%u", w);
-		sl_workers[w].punt_ring = rte_ring_create(name, PUNT_RING_SIZE,
+		sl_workers[w].punt_ring = rte_ring_create(name, SL_PUNT_RING_SIZE,
 			rte_lcore_to_socket_id(sl_workers[w].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (sl_workers[w].punt_ring == NULL)
 			return -ENOMEM;
@@ -1511,4 +1705,6 @@ sl_neigh_fini(void)
 	neigh_hash = NULL;
 	rte_free(neighs);
 	neighs = NULL;
+	free(walk);
+	walk = NULL;
 }

@@ -262,7 +262,11 @@ class L3Topo:
         return self.ok("show drops")
 
     def l3stats(self):
-        return self.ok("show l3 stats")
+        """show l3 stats, plus icmp_limited: ICMP errors the workers did not ask for (over
+        their punt budget), from show stats."""
+        d = self.ok("show l3 stats")
+        d["icmp_limited"] = self.ok("show stats")["icmp_limited"]
+        return d
 
     def neigh(self, dev=None):
         """{(ip, dev): entry}"""

@@ -172,7 +172,10 @@ def test_route_churn_loses_no_packet_of_unchanged_routes(t):
         assert ops >= 1000, f"only {ops} route commands in {elapsed:.1f}s"
         print(f"{ops} route ops in {elapsed:.1f}s ({ops / elapsed:.0f}/s), {n} packets, "
               f"{st['elapsed']:.1f}s of stream, build {build_dir()}")
-        d = {k: v - drops0[k] for k, v in t.drops().items() if v != drops0[k]}
+        # not-router-mac: the hosts' own multicast (MLD reports) on the routed ports, which
+        # the router does not take; anything else would be the churn's doing.
+        d = {k: v - drops0[k] for k, v in t.drops().items()
+             if v != drops0[k] and k != "not-router-mac"}
         assert not d, f"drops during the churn: {d}"
 
         # the running config holds exactly the live churn routes, as replayable lines
