@@ -413,7 +413,8 @@ sl_hostif_add(int iface, const char *tap, char *err)
 				"TAP)", ifname, ifname);
 			return -EINVAL;
 		}
-		snprintf(name, sizeof(name), "sl-%s", ifname);
+		/* Length checked above; the precision tells the compiler so. */
+		snprintf(name, sizeof(name), "sl-%.12s", ifname);
 	} else if (!tap_name_valid(tap)) {
 		ERR("interface %s: bad host-if name '%s' (1-15 of A-Z a-z 0-9 _ . -)", ifname, tap);
 		return -EINVAL;

@@ -315,17 +315,17 @@ sl_port_add(const char *name, const char *devargs, const struct sl_port_opts *o,
 		/* EAL answers an unknown driver or a malformed devargs with
 		 * EINVAL/ENODEV/EFAULT ("Bad address"): say what to check. */
 		if (rc == -EINVAL || rc == -ENODEV || rc == -EFAULT || rc == -ENOTSUP)
-			ERR("port %s: cannot attach '%s': no driver accepted it (check the "
+			ERR("port %s: cannot attach '%.200s': no driver accepted it (check the "
 				"devargs, the device, and that the PMD package is installed)",
 				name, devargs);
 		else
-			ERR("port %s: cannot attach '%s': %s", name, devargs, rte_strerror(-rc));
+			ERR("port %s: cannot attach '%.200s': %s", name, devargs, rte_strerror(-rc));
 		return rc;
 	}
 	/* -EEXIST: probed already (EAL --vdev/-a at start-up): adopt it if no
 	 * port of ours uses it. */
 	if (find_port(devargs, &p->port_id) < 0) {
-		ERR("port %s: '%s' %s", name, devargs, rc == -EEXIST ?
+		ERR("port %s: '%.200s' %s", name, devargs, rc == -EEXIST ?
 			"is already in use by another port" :
 			"created no free ethdev port (already used by another port?)");
 		return -EEXIST;

@@ -75,12 +75,13 @@ static const char *const state_names[] = {
 	[N_KERNEL] = "kernel",
 };
 
+/* 4-byte aligned: rte_jhash reads it as 32-bit words. */
 struct neigh_key {
 	uint16_t iface;
 	uint8_t family;
 	uint8_t pad;
 	uint8_t a[16];
-};
+} __rte_aligned(4);
 
 struct neigh {
 	bool used;
@@ -731,7 +732,11 @@ ip_send(uint16_t vrf, struct rte_mbuf *m)
 		goto drop;
 	d = &sl_nh_dp[nh];
 	if (d->type == SL_NH_ECMP) {
-		nh = d->bucket[rte_jhash(dst.a, sizeof(dst.a), 0) % d->n_buckets];
+		uint32_t w[4];
+
+		/* An aligned copy: rte_jhash reads 32-bit words. */
+		memcpy(w, dst.a, sizeof(w));
+		nh = d->bucket[rte_jhash_32b(w, RTE_DIM(w), 0) & (SL_ECMP_BUCKETS - 1)];
 		d = &sl_nh_dp[nh];
 	}
 	if (sl_l3_nh_target(nh, &oif, &gw) < 0)
