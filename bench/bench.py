@@ -19,9 +19,11 @@ every port replays a pcap forever and its tx side counts and frees what it is gi
 Honesty checks. Sluice: `stats clear` is sent before the first port exists (a quiescent
 zero; or the ports come from the running config of a fresh process, whose counters start at
 zero), and after the measurement every port is deleted, so no packet is in flight; then
-`show stats` must say rx_packets + (flood copies - 1) * flooded == tx_packets + all counted
-drops, or the size's ratio is refused. L2 scenarios also check the FDB before the window and
-that nothing is flooded inside it. testpmd: its final accumulated statistics must say
+`show stats` must say rx_packets + injected + (flood copies - 1) * flooded == tx_packets +
+all counted drops + punted, or the size's ratio is refused. L2 scenarios also check the FDB
+before the window and that nothing is flooded inside it; routing scenarios the FIB's route
+count before it, that nothing is punted inside it and, once per frame size, what the ports
+send byte for byte (forwarding_check). testpmd: its final accumulated statistics must say
 RX-packets == TX-total.
 
 Everything measured goes into a CSV, one row per process run, with the exact commands, CPU
@@ -45,10 +47,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scenarios import (OVS_PSEUDO, SCENARIOS, scaling_scenario, write_learn_pcap,  # noqa: E402
-                       write_pcap)
+from scenarios import (OVS_PSEUDO, SCENARIOS, read_pcap, scaling_scenario,  # noqa: E402
+                       write_learn_pcap, write_pcap)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The build under test, as in the integration suite: $SLUICE_BUILD, else build/.
@@ -75,7 +78,7 @@ CSV_FIELDS = [
     "seconds", "warmup_s", "status", "error", "mpps_per_core", "cycles_per_packet",
     "busy_cycles_per_packet", "gbps_per_core", "window_packets", "window_drops", "workers",
     "accounting", "accounting_detail", "checks", "out_mpps_per_core", "chain_mpps_per_core",
-    "fdb_entries",
+    "fdb_entries", "fib_routes", "fib_bytes", "window_punts", "forwarding_check",
     "window_floods", "prefill", "exit_status", "other_cpu_cores", "steal_cores",
     "tsc_hz", "cpu_model", "dpdk_version", "sluice_commit", "sluiced_sha256", "bench_command",
     "command",
@@ -436,14 +439,14 @@ PORT_GAP_SLACK = 20000
 PORT_GAP_RATIO = 1e-4
 
 
-def connect_sluiced(p, sock):
+def connect_sluiced(p, sock, timeout=START_TIMEOUT):
     """(Ctl, `show version`) once the sluiced of Proc p answers on its socket."""
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         if not p.alive():
             raise BenchError("sluiced exited during start-up:\n" + p.output()[-2000:])
         if time.monotonic() > deadline:
-            raise BenchError("sluiced did not answer on %s within %ds" % (sock, START_TIMEOUT))
+            raise BenchError("sluiced did not answer on %s within %ds" % (sock, timeout))
         try:
             ctl = Ctl(sock)
         except OSError:
@@ -456,17 +459,38 @@ def connect_sluiced(p, sock):
             time.sleep(0.1)
 
 
+def sluiced_cmd(cfg, scen, sock, conf, prefix):
+    # -f /dev/null: a production /etc/sluice/sluiced.conf must not add its settings.
+    return [cfg.sluiced, "-f", "/dev/null", "-s", sock, "-c", conf, "--busy-poll",
+            *scen.sluiced_args, "--",
+            "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem),
+            *scen.eal_args]
+
+
+def write_running_config(scen, conf, setup, files, cmds):
+    """The running config sluiced replays at start: the setup lines, then the scenario's bulk
+    config (files["bulk"], recorded by name only); the commands that write it go to cmds."""
+    # The start-up replay applies every line before any worker sees a port, so no frame
+    # is forwarded with the default settings (VLAN 1 access) first.
+    with open(conf, "w") as f:
+        f.write("".join(line + "\n" for line in setup))
+        if scen.bulk_config:
+            with open(files["bulk"]) as b:
+                shutil.copyfileobj(b, f, 1 << 20)
+    cmds += ["cat > %s <<'EOF'" % conf] + setup + ["EOF"]
+    if scen.bulk_config:
+        cmds.append("cat %s >> %s  # %d lines written by bench/scenarios.py (scenario %s, "
+                    "bulk_config), deleted after it" % (files["bulk"], conf, files["bulk_lines"],
+                                                        scen.name))
+
+
 def run_sluice(cfg, scen, size, files, seq):
     prefix = "bench-sluice-%d-%d" % (os.getpid(), seq)
     d = os.path.join(cfg.tmp, str(seq))
     os.mkdir(d)
     files = dict(files, rundir=d)
     sock, conf = os.path.join(d, "ctl.sock"), os.path.join(d, "running.conf")
-    # -f /dev/null: a production /etc/sluice/sluiced.conf must not add its settings.
-    cmd = [cfg.sluiced, "-f", "/dev/null", "-s", sock, "-c", conf, "--busy-poll",
-           *scen.sluiced_args, "--",
-           "-l", cfg.lcores, "--no-pci", "--file-prefix", prefix, "-m", str(cfg.mem),
-           *scen.eal_args]
+    cmd = sluiced_cmd(cfg, scen, sock, conf, prefix)
     ctl_prefix = [cfg.sluicectl, "-s", sock]
     cmds = []
     row = {"impl": "sluice"}
@@ -477,11 +501,7 @@ def run_sluice(cfg, scen, size, files, seq):
             cmds.append("# %s: written by bench/scenarios.py (%s), deleted after the scenario" % (
                 path, scen.shared_files[key[len("shared_"):]].__name__))
     if scen.preconfigure:
-        # The start-up replay applies every line before any worker sees a port, so no frame
-        # is forwarded with the default settings (VLAN 1 access) first.
-        with open(conf, "w") as f:
-            f.write("".join(line + "\n" for line in setup))
-        cmds += ["cat > %s <<'EOF'" % conf] + setup + ["EOF"]
+        write_running_config(scen, conf, setup, files, cmds)
     cmds.append(shlex.join(cmd) + " &")
 
     def sluicectl(line):
@@ -503,7 +523,7 @@ def run_sluice(cfg, scen, size, files, seq):
     p = Proc(cmd, os.path.join(d, "sluiced.log"), prefix)
     ctl = None
     try:
-        ctl, ver = connect_sluiced(p, sock)
+        ctl, ver = connect_sluiced(p, sock, scen.start_timeout_s or START_TIMEOUT)
         if ver.get("tsc_hz"):
             row["tsc_hz_sluiced"] = ver["tsc_hz"]
         if not scen.preconfigure:
@@ -525,6 +545,8 @@ def run_sluice(cfg, scen, size, files, seq):
                                  "(learned %d, learn_ring_full %d, table_full %d)" % (
                                      b["entries"], scen.min_fdb_entries, b["learned"],
                                      b["learn_ring_full"], b["table_full"]))
+        if scen.min_fib_routes:
+            row["fib_routes"], row["fib_bytes"] = check_fib(ctl, scen.min_fib_routes, note)
         note("show workers", "window start (timed over the socket)")
         note("show stats")
         if scen.flood_vlan is not None:
@@ -551,11 +573,15 @@ def run_sluice(cfg, scen, size, files, seq):
             # With flooding off the VLAN stays in `show vlans` once its ports are gone, so
             # its flood counter can be read when nothing moves any more.
             sluicectl("vlan set %d flood off" % scen.flood_vlan)
+        for line in scen.teardown_cmds:
+            sluicectl(line)
         # Delete every port: no packet is in flight after that, so the totals must balance.
         for name, _ in reversed(ports):
             sluicectl("port del %s" % name)
         note("show stats", "with every port gone: rx_packets + (flood copies - 1) * flooded "
              "== tx_packets + drops" if scen.flood_copies != 1 else
+             "with every port gone: rx_packets + injected == tx_packets + drops + punted"
+             if scen.no_window_punts else
              "with every port gone: rx_packets == tx_packets + drops")
         f0 = ctl("show stats")
         time.sleep(QUIESCE_WAIT)
@@ -617,6 +643,12 @@ def run_sluice(cfg, scen, size, files, seq):
     row["window_drops"] = sums(s1)[2] - sums(s0)[2]
     if scen.flood_vlan is not None:
         row["window_floods"] = fl1 - fl0
+    if scen.no_window_punts:
+        # Static neighbours: nothing to resolve, so nothing for the control thread.
+        row["window_punts"] = s1["punted"] - s0["punted"]
+        if row["window_punts"]:
+            checks.append("%d packets punted to the control thread inside the window (%d "
+                          "received), want 0" % (row["window_punts"], rx))
     if scen.no_window_floods:
         nomem = s1["drops"].get("flood-no-members", 0) - s0["drops"].get("flood-no-members", 0)
         # Every destination is learned before the window: a flood there means a lost entry.
@@ -632,16 +664,21 @@ def run_sluice(cfg, scen, size, files, seq):
     gap_tx = min((g[1] for g in gaps), key=abs)
     slack = PORT_GAP_SLACK + PORT_GAP_RATIO * sums(s1)[0]
     extra = (scen.flood_copies - 1) * flooded
-    detail = "rx %d%s = tx %d + drops %d (%s); ports - workers: rx %+d, tx %+d" % (
-        r1, " + %d x flooded %d" % (scen.flood_copies - 1, flooded) if extra else "", t1_, d1,
+    # Packets the control thread took (punted) and sent (injected, out of a worker): both 0
+    # but in routing scenarios, where they complete the balance.
+    punted, injected = f1.get("punted", 0), f1.get("injected", 0)
+    detail = "rx %d%s%s = tx %d + drops %d%s (%s); ports - workers: rx %+d, tx %+d" % (
+        r1, " + injected %d" % injected if injected else "",
+        " + %d x flooded %d" % (scen.flood_copies - 1, flooded) if extra else "", t1_, d1,
+        " + punted %d" % punted if punted else "",
         ", ".join("%s %d" % kv for kv in drops.items() if kv[1]) or "none", gap_rx, gap_tx)
     if (r0, t0_, d0) != (r1, t1_, d1):
         row["accounting"] = "FAIL"
         detail = "counters still moving after every port was deleted: " + detail
-    elif r1 + extra != t1_ + d1:
+    elif r1 + injected + extra != t1_ + d1 + punted:
         row["accounting"] = "FAIL"
-        detail += "; packets unaccounted (rx + extra copies - tx - drops = %d)" % (
-            r1 + extra - t1_ - d1)
+        detail += "; packets unaccounted (rx + injected + extra copies - tx - drops - punted " \
+                  "= %d)" % (r1 + injected + extra - t1_ - d1 - punted)
     elif abs(gap_rx) > slack or abs(gap_tx) > slack:
         row["accounting"] = "FAIL"
         detail += "; ethdev and worker counters disagree by more than %d" % slack
@@ -653,6 +690,86 @@ def run_sluice(cfg, scen, size, files, seq):
     row["accounting_detail"] = detail
     row["checks"] = "; ".join(checks) if checks else "ok"
     return row
+
+
+def check_fib(ctl, min_routes, note):
+    """(routes, bytes) of the families in min_routes ({"ipv4": n}) in `show fib`, which must
+    count >= n routes of each, with no chunk allocation failure."""
+    note("show fib", ", ".join("%s routes >= %d" % kv for kv in min_routes.items()) +
+         " before the window")
+    fib = ctl("show fib")
+    for fam, want in min_routes.items():
+        if fib[fam]["routes"] < want or fib["chunk_alloc_failures"]:
+            raise BenchError("show fib: %d %s routes before the window, want >= %d (chunk "
+                             "allocation failures: %d)" % (fib[fam]["routes"], fam, want,
+                                                           fib["chunk_alloc_failures"]))
+    return (sum(fib[fam]["routes"] for fam in min_routes),
+            sum(fib[fam]["bytes"] for fam in min_routes))
+
+
+FORWARDING_CHECK_TIMEOUT = 10  # seconds for every frame of the check to be processed
+
+
+def forwarding_check(cfg, scen, size, files, seq):
+    """What a scenario's ports send, checked byte for byte once per frame size (scenarios
+    with `expected`): sluiced with the scenario's running config, every port reading its frame
+    file once (no infinite_rx) and writing what it sends to a pcap (tx_pcap). Once every
+    frame is received and sent, dropped or punted, the ports are deleted (which closes the
+    captures): each must hold exactly scen.expected(size)[port], in any order. Returns a
+    summary for the CSV; raises BenchError with the first difference."""
+    prefix = "bench-check-%d-%d" % (os.getpid(), seq)
+    d = os.path.join(cfg.tmp, "%d-check" % seq)
+    os.mkdir(d)
+    files = dict(files, rundir=d)
+    sock, conf = os.path.join(d, "ctl.sock"), os.path.join(d, "running.conf")
+    ports, out = [], {}
+    for name, devargs in scen.devargs(files):
+        if ",infinite_rx=1" not in devargs:
+            raise BenchError("forwarding check: port %s does not replay a file (%s)" % (
+                name, devargs))
+        out[name] = os.path.join(d, "%s-out.pcap" % name)
+        ports.append((name, devargs.replace(",infinite_rx=1", ",tx_pcap=" + out[name])))
+    setup = ["port add %s %s" % p for p in ports] + scen.sluice_cmds
+    write_running_config(scen, conf, setup, files, [])
+    offered = sum(len(f) for f in scen.frame_sets(size).values())
+    p = Proc(sluiced_cmd(cfg, scen, sock, conf, prefix), os.path.join(d, "sluiced.log"), prefix)
+    ctl = None
+    try:
+        ctl, _ = connect_sluiced(p, sock, scen.start_timeout_s or START_TIMEOUT)
+        deadline = time.monotonic() + FORWARDING_CHECK_TIMEOUT
+        while True:
+            st = ctl("show stats")
+            rx, tx, dropped, drops = sums(st)
+            if rx == offered and rx + st["injected"] == tx + dropped + st["punted"]:
+                break
+            if time.monotonic() > deadline:
+                raise BenchError("forwarding check: %d of %d frames received, %d sent, %d "
+                                 "dropped, %d punted after %d s" % (
+                                     rx, offered, tx, dropped, st["punted"],
+                                     FORWARDING_CHECK_TIMEOUT))
+            time.sleep(0.05)
+        for line in scen.teardown_cmds + ["port del %s" % name for name, _ in ports]:
+            ctl(line)
+    finally:
+        if ctl:
+            ctl.close()
+        p.stop(signal.SIGTERM)
+    lost = ", ".join("%s %d" % kv for kv in drops.items() if kv[1])
+    expected = scen.expected(size)
+    for name, _ in ports:
+        want, got = Counter(expected.get(name, [])), Counter(read_pcap(out[name]))
+        if want != got:
+            missing, unexpected = want - got, got - want
+            raise BenchError(
+                "forwarding check, %d B: port %s sent %d frames, %d expected; %d expected ones "
+                "missing (first: %s), %d unexpected (first: %s)%s" % (
+                    size, name, sum(got.values()), sum(want.values()),
+                    sum(missing.values()), next(iter(missing), b"").hex() or "-",
+                    sum(unexpected.values()), next(iter(unexpected), b"").hex() or "-",
+                    "; drops: " + lost if lost else ""))
+    shutil.rmtree(d, ignore_errors=True)
+    return "%d frames in, %d out, byte for byte as expected" % (
+        offered, sum(len(f) for f in expected.values()))
 
 
 def prefill_fdb(ctl, pf, note, cmds):
@@ -1063,6 +1180,15 @@ def measure_scenario(cfg, scen, info, rows, extra=None):
     for key, writer in scen.shared_files.items():
         shared["shared_" + key] = os.path.join(cfg.tmp, "%s-%s.pcap" % (name, key))
         writer(shared["shared_" + key])
+    if scen.bulk_config:
+        # Running-config lines (routes) every Sluice run of the scenario starts with.
+        bulk = os.path.join(cfg.tmp, "%s.conf" % name)
+        t = time.monotonic()
+        scen.bulk_config(bulk)
+        with open(bulk, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        log("%s: %d running-config lines written in %.1f s" % (name, lines,
+                                                               time.monotonic() - t))
     for size in cfg.size_list:
         # The frame files are kept (git-ignored) so the recorded commands can be re-run.
         files = dict(shared)
@@ -1071,6 +1197,18 @@ def measure_scenario(cfg, scen, info, rows, extra=None):
                 name, key + "-" if key else "", size))
             write_pcap(path, frames)
             files["pcap_" + key if key else ""] = path
+        if scen.bulk_config:
+            files.update(bulk=bulk, bulk_lines=lines)
+        fwd_check = fwd_error = None
+        if scen.expected:
+            info.seq += 1
+            try:
+                fwd_check = forwarding_check(cfg, scen, size, files, info.seq)
+                log("%s %dB forwarding check: %s" % (name, size, fwd_check))
+            except BenchError as e:
+                fwd_error = str(e).splitlines()[0][:300]
+                fwd_check = "FAILED: " + fwd_error
+                log("%s %dB %s" % (name, size, fwd_check))
         for rep in range(1, cfg.reps + 1):
             # Interleaved, so drift and neighbours' load hit every side alike.
             for impl, fn in impls:
@@ -1082,6 +1220,11 @@ def measure_scenario(cfg, scen, info, rows, extra=None):
                         **info.facts, **(extra or {})}
                 try:
                     r = fn(cfg, scen, size, files, info.seq)
+                    if impl == "sluice" and fwd_check:
+                        r["forwarding_check"] = fwd_check
+                        if fwd_error:
+                            r["checks"] = "; ".join(
+                                ([r["checks"]] if r["checks"] != "ok" else []) + [fwd_error])
                     base.update(r)
                     base["status"] = "ok"
                     msg = "%.2f Mpps/core, accounting %s" % (r["mpps_per_core"],
@@ -1098,6 +1241,8 @@ def measure_scenario(cfg, scen, info, rows, extra=None):
                 rows.append(base)
     for path in shared.values():
         os.unlink(path)
+    if scen.bulk_config:
+        os.unlink(bulk)
 
 
 def run(cfg):
@@ -1537,6 +1682,12 @@ def summarize(rows):
                         if r.get("window_floods") not in (None, "")],
              "fdb": [fnum(r.get("fdb_entries")) for r in ok["sluice"]
                      if r.get("fdb_entries") not in (None, "")],
+             "fib": [fnum(r.get("fib_routes")) for r in ok["sluice"]
+                     if r.get("fib_routes") not in (None, "")],
+             "fib_mb": [fnum(r.get("fib_bytes")) / 2**20 for r in ok["sluice"]
+                        if r.get("fib_bytes") not in (None, "")],
+             "punts": [fnum(r.get("window_punts")) for r in ok["sluice"]
+                       if r.get("window_punts") not in (None, "")],
              "load": [fnum(r.get("other_cpu_cores")) for i in impls for r in ok[i]]}
         if "ovs" in impls:
             s.update(ov_mpps=col("ovs", "mpps_per_core"), ov_cpp=col("ovs", "cycles_per_packet"),
@@ -1602,6 +1753,13 @@ def table(summaries, rate="tx", rate_port=None, chain_port=None):
             acct += ", %d counted drops in the windows" % s["drops"]
         if s["fdb"]:
             acct += ", FDB %s entries" % spread(s["fdb"], "%.0f")
+        if s["fib"]:
+            # The same table in every run: one figure unless they differ.
+            acct += ", FIB %s routes (%s MiB)" % tuple(
+                spread(v, "%.0f") if min(v) != max(v) else "%.0f" % v[0]
+                for v in (s["fib"], s["fib_mb"]))
+        if any(s["punts"]):
+            acct += ", %s punted in window" % spread(s["punts"], "%.0f")
         if s["floods"] and rate == "tx":
             acct += ", %s flooded in window" % spread(s["floods"], "%.0f")
         cells = ["%d" % s["size"], spread(s["tp_mpps"], "%.2f"), spread(s["sl_mpps"], "%.2f")]
@@ -1674,6 +1832,8 @@ TARGETS = {
     "l2-trunk-access": [("Sluice >= 0.60 x testpmd io", "ratio", 0.60),
                         ("Sluice >= 4 x OVS NORMAL", "sl_ov", 4.0)],
     "l2-1m-macs": [("Sluice >= 0.45 x testpmd io", "ratio", 0.45)],
+    "ipv4-100k": [("Sluice >= 0.55 x testpmd io", "ratio", 0.55)],
+    "ipv6-100k": [("Sluice >= 0.50 x testpmd io", "ratio", 0.50)],
 }
 
 
@@ -1687,8 +1847,13 @@ def target_lines(scen, sums_):
             v = s.get(key)
             if key == "sl_ov" and "ovs" not in s["impls"]:
                 continue
-            cells.append("%d B %s" % (s["size"], "refused" if v is None else "%.2f %s" % (
-                v, "met" if v >= minimum else "MISSED")))
+            cell = "%d B %s" % (s["size"], "refused" if v is None else "%.2f %s" % (
+                v, "met" if v >= minimum else "MISSED"))
+            best = s.get("best_ratio") if key == "ratio" else None
+            # A slow testpmd run or two can move the medians across the line: say so.
+            if v is not None and best is not None and (v >= minimum) != (best >= minimum):
+                cell += " (best/best %.2f: %s)" % (best, "met" if best >= minimum else "MISSED")
+            cells.append(cell)
         if cells:
             out.append("target %s: %s" % (label, ", ".join(cells)))
     return out
@@ -1758,16 +1923,20 @@ METHOD = """\
   io pairs). Mpps/core is then the frames sent out of the hop's egress port per second
   (testpmd: that port's own Tx-pps; Sluice: the port's share of the workers' tx_packets
   in the window times their rate), the chain column the same for the last port.
-* Frames are Ethernet/IPv4/UDP. Sizes count the 4-byte FCS a NIC would add
-  (RFC 2544), so a 64 B frame is 60 bytes in the pcap and 1518 B fits MTU 1500; an
-  802.1Q-tagged copy of a frame is 4 bytes longer.
+* Frames are Ethernet/IPv4/UDP (Ethernet/IPv6/UDP in the IPv6 routing scenarios, where
+  a 64 B frame, too small for UDP, carries an IPv6 header with No Next Header). Sizes
+  count the 4-byte FCS a NIC would add (RFC 2544), so a 64 B frame is 60 bytes in the
+  pcap and 1518 B fits MTU 1500; an 802.1Q-tagged copy of a frame is 4 bytes longer.
 * testpmd: `--stats-period 1`; the rate is the mean of its own per-second Tx-pps
   (all ports) over the measured seconds, after the first period (warm-up).
 * Sluice: `sluiced --busy-poll`. Ports and settings are added with `sluicectl`, or, for
-  the L2 scenarios, written into the running config before sluiced starts: the start-up
-  replay applies every line before a worker sees a port, so no frame is switched in the
-  default VLAN first. After the warm-up (1 s) the rate is the workers' tx_packets delta
-  (rx_packets for `l2-flood`, whose output column counts the copies) between two
+  the L2 and routing scenarios, written into the running config before sluiced starts: the
+  start-up replay applies every line before a worker sees a port, so no frame is switched
+  in the default VLAN first, and a routing scenario's 100,000s of routes are all in the FIB
+  when the first frame comes (the replay of 1,000,000 routes takes about 7 s; the harness
+  waits up to 20 s + 1 s per 20,000 routes for sluiced to answer). After the warm-up
+  (1 s) the rate is the workers' tx_packets delta (rx_packets for `l2-flood`, whose
+  output column counts the copies) between two
   `show workers` sent over the control socket, over the time between them: each
   worker's busy + idle cycles (they span exactly the loop iterations its counters
   cover) when the TSC rate is known, else the wall time.
@@ -1800,10 +1969,13 @@ METHOD = """\
   frames mostly measure memcpy, and Gbit/s far above any port speed are normal.
 * Accounting: Sluice's counters are zero when the first port appears (`stats clear`
   before any port exists, or a fresh process that replays its config), and after the
-  window every port is deleted, so nothing is in flight. Then `show stats` must
-  show rx_packets + (copies − 1) × flooded = tx_packets + every counted drop, unchanged
+  window every port is deleted (routing scenarios: their interfaces first, with
+  `interface del`), so nothing is in flight. Then `show stats` must show rx_packets +
+  injected + (copies − 1) × flooded = tx_packets + every counted drop + punted, unchanged
   0.2 s later (copies: the ports a flooded frame goes to; flooded: `show vlans`, read with
-  flooding turned off so the VLAN is still listed once its ports are gone); for a
+  flooding turned off so the VLAN is still listed once its ports are gone; punted: handed
+  to the control thread, injected: sent by a worker for it, both 0 but in the routing
+  scenarios, whose interfaces are deleted under traffic and then punt for ARP/ND); for a
   scenario with one output per input that is rx_packets = tx_packets + drops. testpmd's
   accumulated RX-packets must equal its TX-total. OVS keeps forwarding until it is
   stopped, so its check is looser: rx − tx − port drops − datapath drops (coverage
@@ -1812,6 +1984,16 @@ METHOD = """\
 * Checks (L2 scenarios): `show bridge` entries must reach the scenario's minimum before
   the window opens, and no frame may be flooded in the VLAN inside it (every destination
   is learned); a run that fails them is refused.
+* Checks (routing scenarios): `show fib` must count at least the scenario's routes of the
+  family (the table's size column: static plus the interfaces' connected and local
+  routes; its memory in MiB beside it) with no chunk allocation failure before the window
+  opens, and `show stats` punted must not move inside it (static neighbours: nothing to
+  resolve). Before the measured runs of each frame size, a forwarding check starts sluiced
+  with the same running config but ports that read their file once and write what they
+  send to a pcap (`rx_pcap=FILE,tx_pcap=OUT`): once all frames are in and accounted for,
+  each port's capture must hold exactly the frames the scenario expects, byte for byte
+  (routed out of the other port, TTL / hop limit 64 → 63, IPv4 checksum updated, the
+  egress interface's MAC to its neighbour's). A failure refuses the size.
 """
 
 
@@ -1888,6 +2070,12 @@ def write_docs(csv_path, docs_path):
         notes = ["* %d B: %s" % (x["size"], p) for x in sm for p in x["problems"]]
         notes += ["* %d B: OVS: %s" % (x["size"], p) for x in sm for p in x["ovs_problems"]]
         notes += ["* %s" % t for t in target_lines(scen, sm)]
+        checked = {}
+        for r in sel:
+            if r["impl"] == "sluice" and r.get("forwarding_check"):
+                checked.setdefault(int(r["frame_bytes"]), r["forwarding_check"])
+        notes += ["* %d B forwarding check (once, before the runs): %s" % kv
+                  for kv in sorted(checked.items())]
         pre = [re.findall(r"[\d.]+", r["prefill"]) for r in sel if r.get("prefill")]
         if pre:
             col_ = lambda i, f: spread([float(x[i]) for x in pre], f)  # noqa: E731

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Benchmark entry point (`make bench`): host set-up and build, then the harness bench/bench.py.
 # Usage: bash bench/run.sh [--scenario xconnect,l2-trunk-access,l2-1m-macs,l2-flood,
-#        vhost-vhost,pvp-style,scaling,fdb-learn,route-churn,ovs|all]
+#        vhost-vhost,pvp-style,ipv4-100k,ipv4-1m,ipv6-100k,ipv6-1m,scaling,fdb-learn,
+#        route-churn,ovs|all]
 #        [--sizes 64,512,1518] [--reps 3] [--seconds 5] [--quick] [--lcores 0-1]
 #        [--workers 1,2,4,8] [--learn-macs 200000] [--csv PATH] [--no-docs] [--docs-only]
 #        [--no-build] [--help]

@@ -43,12 +43,29 @@ with DPDK (`--scenario NAME,ovs`). It names
   * rate_port:    the rate is the packets sent out of this one port per second (the hop
                   under test of a chain of ports), not those of all ports together;
                   chain_port: the last port of the chain, whose rate is reported too.
+  * bulk_config:  writes, to the path given, more running-config lines (100,000s of routes)
+                  that follow sluice_cmds (preconfigure only). Written once per scenario;
+                  the recorded commands name the writer, not the lines.
+  * teardown_cmds: sluicectl command lines run after the window, before every port is
+                  deleted (a port with a router interface cannot be: `interface del` first).
+  * min_fib_routes: {"ipv4" or "ipv6": n}: `show fib` must count >= n routes of the family
+                  (and no chunk allocation failure) before the window opens.
+  * no_window_punts: nothing may be punted to the control thread inside the window.
+  * expected:     a function (frame_size) -> {port: frames} that each port must send, byte
+                  for byte (any order), when every port reads its frame file once: checked
+                  once per frame size before the measured runs (tx_pcap capture, see
+                  bench.py forwarding_check), a failure refuses the size.
+  * start_timeout_s: seconds sluiced may take to answer on its socket (its start-up replay
+                  of a large running config), instead of bench.py's START_TIMEOUT.
   `{rundir}` in devargs is a fresh directory per process run (vhost-user sockets).
 
 To add one, write a Scenario and add it to SCENARIOS. Everything else (runs, accounting,
 CSV, docs/performance.md) is generic.
 """
 
+import functools
+import ipaddress
+import random
 import struct
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, Union
@@ -65,23 +82,55 @@ def _csum16(data: bytes) -> int:
     return ~s & 0xFFFF
 
 
-def udp_frame(size: int, flow: int, src_mac: str, dst_mac: str) -> bytes:
-    """An Ethernet/IPv4/UDP frame of `size` bytes on the wire (FCS included, so the
-    returned bytes are size - 4 long). Flow n: 10.0.0.0 + (n+1), port 1024+n -> 10.1.0.1:9."""
-    data_len = size - FCS_LEN
-    ip_len = data_len - 14
+def eth_header(src_mac: str, dst_mac: str, ethertype: int) -> bytes:
+    return (bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex(src_mac.replace(":", ""))
+            + struct.pack("!H", ethertype))
+
+
+def ipv4_udp_frame(size: int, src: int, dst: int, sport: int, dport: int, src_mac: str,
+                   dst_mac: str, ident: int = 0, ttl: int = 64) -> bytes:
+    """An Ethernet/IPv4/UDP frame of `size` bytes on the wire (FCS included, so the returned
+    bytes are size - 4 long), addresses as integers, zero payload."""
+    ip_len = size - FCS_LEN - 14
     if ip_len < 28:
         raise ValueError("frame size %d too small for Ethernet/IPv4/UDP" % size)
-    host = flow + 1
-    src_ip = bytes([10, 0, (host >> 8) & 0xFF, host & 0xFF])
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, ip_len, flow & 0xFFFF, 0, 64, 17, 0,
-                     src_ip, bytes([10, 1, 0, 1]))
+    ip = struct.pack("!BBHHHBBHII", 0x45, 0, ip_len, ident & 0xFFFF, 0, ttl, 17, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", _csum16(ip)) + ip[12:]
     udp_len = ip_len - 20
     # UDP checksum 0: "none" is valid for IPv4 and keeps the generator trivial.
-    udp = struct.pack("!HHHH", 1024 + flow, 9, udp_len, 0) + bytes(udp_len - 8)
-    eth = bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex(src_mac.replace(":", ""))
-    return eth + b"\x08\x00" + ip + udp
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + bytes(udp_len - 8)
+    return eth_header(src_mac, dst_mac, 0x0800) + ip + udp
+
+
+def udp_frame(size: int, flow: int, src_mac: str, dst_mac: str) -> bytes:
+    """An Ethernet/IPv4/UDP frame of `size` bytes on the wire (FCS included, so the
+    returned bytes are size - 4 long). Flow n: 10.0.0.0 + (n+1), port 1024+n -> 10.1.0.1:9."""
+    host = flow + 1
+    return ipv4_udp_frame(size, (10 << 24) | (host & 0xFFFF), (10 << 24) | (1 << 16) | 1,
+                          1024 + flow, 9, src_mac, dst_mac, ident=flow)
+
+
+IPV6_NO_NEXT_HEADER = 59
+
+
+def ipv6_udp_frame(size: int, src: int, dst: int, sport: int, dport: int, src_mac: str,
+                   dst_mac: str, hlim: int = 64) -> bytes:
+    """An Ethernet/IPv6/UDP frame of `size` bytes on the wire (FCS included), addresses as
+    integers, zero payload, UDP checksum computed (IPv6 requires one). Ethernet/IPv6/UDP
+    takes 66 bytes at least: a smaller size gets an IPv6 header with no payload (next header
+    59, "No Next Header"), padded to the size by Ethernet padding."""
+    src_b, dst_b = src.to_bytes(16, "big"), dst.to_bytes(16, "big")
+    data_len = size - FCS_LEN - 14 - 40
+    if data_len < 0:
+        raise ValueError("frame size %d too small for Ethernet/IPv6" % size)
+    if data_len < 8:
+        ip = struct.pack("!IHBB16s16s", 6 << 28, 0, IPV6_NO_NEXT_HEADER, hlim, src_b, dst_b)
+        return eth_header(src_mac, dst_mac, 0x86DD) + ip + bytes(data_len)
+    udp = struct.pack("!HHHH", sport, dport, data_len, 0) + bytes(data_len - 8)
+    pseudo = src_b + dst_b + struct.pack("!IxxxB", data_len, 17)
+    udp = udp[:6] + struct.pack("!H", _csum16(pseudo + udp) or 0xFFFF) + udp[8:]
+    ip = struct.pack("!IHBB16s16s", 6 << 28, data_len, 17, hlim, src_b, dst_b)
+    return eth_header(src_mac, dst_mac, 0x86DD) + ip + udp
 
 
 def write_pcap(path: str, frames: List[bytes]) -> None:
@@ -91,6 +140,21 @@ def write_pcap(path: str, frames: List[bytes]) -> None:
         for i, fr in enumerate(frames):
             f.write(struct.pack("<IIII", 0, i, len(fr), len(fr)))
             f.write(fr)
+
+
+def read_pcap(path: str) -> List[bytes]:
+    """The frames of a classic libpcap file (either byte order, any timestamp precision)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return []
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    frames, o = [], 24
+    while o + 16 <= len(data):
+        caplen = struct.unpack_from(order + "I", data, o + 8)[0]
+        frames.append(data[o + 16:o + 16 + caplen])
+        o += 16 + caplen
+    return frames
 
 
 def udp_flows(n_flows: int, src_mac: str = "02:00:00:00:00:01",
@@ -158,6 +222,12 @@ class Scenario:
     testpmd_portlist: Optional[List[str]] = None
     rate_port: Optional[str] = None
     chain_port: Optional[str] = None
+    bulk_config: Optional[Callable[[str], None]] = None
+    teardown_cmds: List[str] = field(default_factory=list)
+    min_fib_routes: Dict[str, int] = field(default_factory=dict)
+    no_window_punts: bool = False
+    expected: Optional[Callable[[int], Dict[str, List[bytes]]]] = None
+    start_timeout_s: Optional[float] = None
 
     def frame_sets(self, size: int) -> Dict[str, List[bytes]]:
         f = self.frames(size)
@@ -265,6 +335,258 @@ def virtio_user(idx: int, peer: str) -> str:
 def chain_frames(size: int) -> Dict[str, List[bytes]]:
     """One direction: the source port replays 16 UDP flows, the far end an empty capture."""
     return {"in": udp_flows(16)(size), "empty": []}
+
+
+# ---- IPv4 / IPv6 routing ---------------------------------------------------------------------
+#
+# Two routed ports p0 and p1 (interfaces r0, r1), one static neighbour behind each, and a FIB
+# of n static routes, each via one of the two neighbours. Each port replays ROUTED_FLOWS UDP
+# flows from its neighbour to the router MAC, every destination in a random route that leads
+# out of the other port: so every frame is routed (LPM, TTL - 1, MACs rewritten) and sent out
+# of the other port, as xconnect but through the FIB.
+
+ROUTER_MAC, NEIGH_MAC = 0x12, 0x13       # mac(ROUTER_MAC, k): interface rk; NEIGH_MAC: its host
+ROUTED_FLOWS = 512                        # per direction
+SOURCE_PORT, DEST_PORT = 1024, 9
+
+# Prefix lengths of the IPv4 table and their shares, roughly those of the Internet's: most
+# routes /24, then /22 and /23, some shorter (their more-specifics overlap them), a few longer.
+IPV4_LENGTHS = ((13, 0.001), (14, 0.002), (15, 0.002), (16, 0.015), (17, 0.01), (18, 0.01),
+                (19, 0.02), (20, 0.04), (21, 0.04), (22, 0.12), (23, 0.10), (24, 0.60),
+                (25, 0.004), (26, 0.004), (27, 0.004), (28, 0.004), (29, 0.004), (32, 0.02))
+# IPv6, as prefixes of the upper 64 address bits: /32 allocations out of the RIRs' blocks,
+# announced themselves (5 %) and holding the /48s (80 %) and /64s (15 %) of the table.
+IPV6_RIR_BLOCKS = ((0x2001, 16), (0x2400, 12), (0x2600, 12), (0x2800, 12), (0x2A00, 12),
+                   (0x2C00, 12))
+IPV6_SHARES = ((32, 0.05), (48, 0.80), (64, 0.15))
+
+
+@dataclass(frozen=True)
+class Family:
+    version: int
+    bits: int               # address bits the prefixes span: 32, or the upper 64 of IPv6
+    ifnets: Tuple[str, str]  # r0's and r1's address and prefix length
+    neighbours: Tuple[int, int]  # the host behind r0 and behind r1, as integers
+
+    def fmt(self, value: int, length: int) -> str:
+        if self.version == 4:
+            return "%d.%d.%d.%d/%d" % (value >> 24, (value >> 16) & 0xFF, (value >> 8) & 0xFF,
+                                       value & 0xFF, length)
+        return "%x:%x:%x:%x::/%d" % (value >> 48, (value >> 32) & 0xFFFF, (value >> 16) & 0xFFFF,
+                                     value & 0xFFFF, length)
+
+
+IPV4 = Family(4, 32, ("10.0.0.1/24", "10.1.0.1/24"), (0x0A000002, 0x0A010002))
+IPV6 = Family(6, 64, ("2001:db8:0::1/64", "2001:db8:1::1/64"),
+              (0x20010DB8000000000000000000000002, 0x20010DB8000100000000000000000002))
+
+
+def ip_str(fam: Family, value: int) -> str:
+    """An address of the family (IPv6: all 128 bits) as text."""
+    return str(ipaddress.ip_address(value) if fam.version == 6 else
+               ipaddress.IPv4Address(value))
+
+
+def _side(key: int) -> int:
+    """Which neighbour (0: behind r0, 1: behind r1) a route leads to: a bit of a mix of the
+    prefix, so about half the routes go each way with nothing stored per route."""
+    return ((key * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> 63
+
+
+class RouteTable:
+    """n distinct prefixes of a family, the same on every call (seeded), with their
+    longest-prefix match. A prefix is the integer value << 7 | length, value in fam.bits."""
+
+    def __init__(self, fam: Family, n: int):
+        self.fam, self.n = fam, n
+        rng = random.Random("sluice-bench-ipv%d-%d" % (fam.version, n))
+        self.keys = set()
+        if fam.version == 4:
+            self._ipv4(rng)
+        else:
+            self._ipv6(rng)
+        self.lengths = sorted(set(k & 0x7F for k in self.keys), reverse=True)
+
+    def _add(self, value: int, length: int) -> bool:
+        key = value << 7 | length
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        return True
+
+    def _ipv4(self, rng: random.Random) -> None:
+        lengths = [ln for ln, _ in IPV4_LENGTHS]
+        weights = [w for _, w in IPV4_LENGTHS]
+        while len(self.keys) < self.n:
+            for length in rng.choices(lengths, weights, k=min(65536, self.n - len(self.keys))):
+                value = rng.getrandbits(32) & ~((1 << (32 - length)) - 1)
+                # Unicast, clear of 0/8, of 10/8 (the interfaces' subnets) and of 127/8.
+                if 1 <= value >> 24 < 224 and value >> 24 not in (10, 127):
+                    self._add(value, length)
+
+    def _ipv6(self, rng: random.Random) -> None:
+        want = {ln: int(self.n * share) for ln, share in IPV6_SHARES}
+        want[48] += self.n - sum(want.values())
+        allocs = []
+        for _ in range(want[32]):
+            while True:
+                top, plen = rng.choice(IPV6_RIR_BLOCKS)
+                value = ((top << 16) | rng.getrandbits(32 - plen)) << 32
+                if value >> 32 != 0x20010DB8 and self._add(value, 32):
+                    allocs.append(value)
+                    break
+        sites = []
+        while len(sites) < want[48]:
+            value = rng.choice(allocs) | rng.getrandbits(16) << 16
+            if self._add(value, 48):
+                sites.append(value)
+        added = 0
+        while added < want[64]:
+            added += self._add(rng.choice(sites) | rng.getrandbits(16), 64)
+
+    def lookup(self, value: int) -> Optional[int]:
+        """The longest prefix (key) that holds value (fam.bits wide), or None."""
+        for length in self.lengths:
+            key = (value >> (self.fam.bits - length) << (self.fam.bits - length)) << 7 | length
+            if key in self.keys:
+                return key
+        return None
+
+    def destinations(self, side: int, n: int, rng: random.Random) -> List[int]:
+        """n distinct full addresses, each in a random route and routed to neighbour `side`
+        by the longest match (a more-specific of the other way is skipped)."""
+        keys = sorted(self.keys)
+        out, seen = [], set()
+        while len(out) < n:
+            key = rng.choice(keys)
+            value, length = key >> 7, key & 0x7F
+            host = value | rng.getrandbits(self.fam.bits - length)
+            best = self.lookup(host)
+            if _side(best) != side or host in seen:
+                continue
+            seen.add(host)
+            # IPv6: the route covers the upper 64 bits; the interface identifier is random.
+            out.append(host if self.fam.version == 4 else host << 64 | rng.getrandbits(64) | 1)
+        return out
+
+    def write_config(self, path: str) -> None:
+        """`route add PREFIX via NEIGHBOUR` per prefix, in a random order (as a routing
+        daemon would send them), via the host behind r0 or r1 as _side() says."""
+        via = [ip_str(self.fam, a) for a in self.fam.neighbours]
+        keys = sorted(self.keys)
+        random.Random(self.n).shuffle(keys)
+        fmt = self.fam.fmt
+        with open(path, "w") as f:
+            for start in range(0, len(keys), 65536):
+                f.write("".join("route add %s via %s\n" % (fmt(k >> 7, k & 0x7F), via[_side(k)])
+                                for k in keys[start:start + 65536]))
+
+
+@functools.lru_cache(maxsize=1)
+def route_table(version: int, n: int) -> RouteTable:
+    return RouteTable(IPV4 if version == 4 else IPV6, n)
+
+
+@functools.lru_cache(maxsize=1)
+def routed_flows(version: int, n_routes: int) -> List[Tuple[int, List[int]]]:
+    """Per port k: (its neighbour's address, ROUTED_FLOWS destinations routed out of the
+    other port)."""
+    table = route_table(version, n_routes)
+    rng = random.Random("sluice-bench-flows-%d-%d" % (version, n_routes))
+    return [(table.fam.neighbours[k], table.destinations(1 - k, ROUTED_FLOWS, rng))
+            for k in (0, 1)]
+
+
+def routed_frame(version: int, size: int, src: int, dst: int, flow: int, src_mac: str,
+                 dst_mac: str, hops: int = 64) -> bytes:
+    if version == 4:
+        return ipv4_udp_frame(size, src, dst, SOURCE_PORT + flow, DEST_PORT, src_mac, dst_mac,
+                              ident=flow, ttl=hops)
+    return ipv6_udp_frame(size, src, dst, SOURCE_PORT + flow, DEST_PORT, src_mac, dst_mac,
+                          hlim=hops)
+
+
+def routing_frames(version: int, n_routes: int) -> Callable[[int], Dict[str, List[bytes]]]:
+    """{"p0": frames port p0 replays, "p1": ...}: from the neighbour to the router MAC."""
+    def gen(size: int) -> Dict[str, List[bytes]]:
+        return {"p%d" % k: [routed_frame(version, size, src, dst, i, mac(NEIGH_MAC, k),
+                                         mac(ROUTER_MAC, k)) for i, dst in enumerate(dsts)]
+                for k, (src, dsts) in enumerate(routed_flows(version, n_routes))}
+    return gen
+
+
+def routing_expected(version: int, n_routes: int) -> Callable[[int], Dict[str, List[bytes]]]:
+    """What each port must send: the other port's frames, TTL / hop limit 63 (IPv4 header
+    checksum updated), from the router MAC of the egress interface to its neighbour."""
+    def gen(size: int) -> Dict[str, List[bytes]]:
+        return {"p%d" % (1 - k): [routed_frame(version, size, src, dst, i, mac(ROUTER_MAC, 1 - k),
+                                               mac(NEIGH_MAC, 1 - k), hops=63)
+                                  for i, dst in enumerate(dsts)]
+                for k, (src, dsts) in enumerate(routed_flows(version, n_routes))}
+    return gen
+
+
+def routing_scenario(version: int, n_routes: int) -> Scenario:
+    fam = IPV4 if version == 4 else IPV6
+    count = format(n_routes, ",")
+    size_tag = ("%dk" % (n_routes // 1000) if n_routes < 1000000
+                else "%dm" % (n_routes // 1000000))
+    cmds = []
+    for k in (0, 1):
+        cmds += ["port set p%d vlan none" % k, "interface add r%d port p%d vrf default" % (k, k),
+                 "interface set r%d mac %s" % (k, mac(ROUTER_MAC, k)),
+                 "interface set r%d address %s" % (k, fam.ifnets[k]),
+                 "neigh add %s %s dev r%d" % (ip_str(fam, fam.neighbours[k]), mac(NEIGH_MAC, k),
+                                              k)]
+    if version == 4:
+        table = ("prefix lengths as in the Internet's table: %s (shorter ones overlap their "
+                 "more-specifics), drawn at random from unicast space outside 0/8, 10/8 and "
+                 "127/8" % ", ".join("/%d %g %%" % (ln, w * 100) for ln, w in IPV4_LENGTHS))
+        frame_kind, hops = "Ethernet/IPv4/UDP", "TTL"
+    else:
+        table = ("5 %% /32 allocations drawn from the RIRs' blocks (%s), 80 %% /48s and 15 %% "
+                 "/64s inside them" % ", ".join("%x::/%d" % (t, ln) for t, ln in
+                                                IPV6_RIR_BLOCKS))
+        frame_kind = ("Ethernet/IPv6/UDP with its checksum (a 64 B frame has no room for UDP, "
+                  "14 + 40 + 8 + 4 = 66 B: it carries an IPv6 header with next header 59, "
+                  "No Next Header, and 6 bytes of Ethernet padding)")
+        hops = "hop limit"
+    return Scenario(
+        name="ipv%d-%s" % (version, size_tag),
+        title="IPv%d routing, %s prefixes in the FIB" % (version, count),
+        description=(
+            "Two routed ports (`port set pK vlan none`, `interface add rK port pK vrf "
+            "default`, an address of %s and %s, a router MAC each) with a static neighbour "
+            "behind each (`neigh add`), and %s static routes `route add PREFIX via NEIGHBOUR`, "
+            "each through the neighbour of r0 or of r1 (about half each way): %s. The routes "
+            "come from the running config written before sluiced starts, so its start-up replay "
+            "loads all of them, after the ports and interfaces, before a worker sees a port. "
+            "Each port replays %d UDP flows (%d in all) from its neighbour to its router MAC, "
+            "frames %s, each to a random address of a random route that leads out of the "
+            "other port (by the longest match: a more-specific the other way is skipped), %s "
+            "64: every frame is looked up, its %s decremented and its MACs rewritten, and "
+            "sent out of the other port. Checked: `show fib` counts >= %s IPv%d routes before "
+            "the window, nothing is punted to the control thread inside it; once per frame "
+            "size, before the measured runs, a run where each port reads its file once and "
+            "writes what it sends to a pcap (`tx_pcap`) must send exactly the expected frames "
+            "(other port, TTL / hop limit 63, IPv4 checksum updated, source the router MAC, "
+            "destination the neighbour's). testpmd: io forwarding on the same two ports." % (
+                fam.ifnets[0], fam.ifnets[1], count, table, ROUTED_FLOWS, 2 * ROUTED_FLOWS,
+                frame_kind, hops, hops, count, version)),
+        ports=[("p0", replay(0, "pcap_p0")), ("p1", replay(1, "pcap_p1"))],
+        sluice_cmds=cmds,
+        preconfigure=True,
+        testpmd_args=["--forward-mode=io"],
+        frames=routing_frames(version, n_routes),
+        bulk_config=lambda path: route_table(version, n_routes).write_config(path),
+        # Also deletes the routes through the interface.
+        teardown_cmds=["interface del r0", "interface del r1"],
+        min_fib_routes={"ipv%d" % version: n_routes},
+        no_window_punts=True,
+        expected=routing_expected(version, n_routes),
+        # The start-up replay of 1,000,000 routes takes seconds.
+        start_timeout_s=20 + n_routes / 20000,
+    )
 
 
 TRUNK_ACCESS_CMDS = ["port set t vlan trunk %d" % VLAN, "port set a vlan access %d" % VLAN]
@@ -439,7 +761,7 @@ SCENARIOS = {
             rate_port="V0",
             chain_port="P1",
         ),
-    ]
+    ] + [routing_scenario(version, n) for version in (4, 6) for n in (100000, 1000000)]
 }
 
 # `--scenario ovs` is no scenario of its own: it adds Open vSwitch as a third side to the named
