@@ -721,6 +721,15 @@ remove_route(const struct upd *u, uint32_t *t, unsigned int lvl)
 
 /* ---- routes ---- */
 
+uint64_t sl_fib_gen = 1;	/* 0 marks an empty cache slot */
+
+/* After the entries changed: cached lookup results are stale now. */
+static void
+gen_bump(void)
+{
+	__atomic_store_n(&sl_fib_gen, sl_fib_gen + 1, __ATOMIC_RELEASE);
+}
+
 static int
 route_add(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len, uint32_t nh)
 {
@@ -775,6 +784,7 @@ route_add(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len, u
 		v->routes[fam]++;
 		f->n_routes++;
 	}
+	gen_bump();
 	return 0;
 }
 
@@ -820,6 +830,7 @@ route_del(unsigned int fam, uint16_t vrf, const uint8_t *kb, unsigned int len)
 		f->n_roots--;
 		root_retire(fam, root);
 	}
+	gen_bump();
 	if (f->n_pend >= SL_FIB_PENDING_MAX)
 		sl_fib_commit();
 	return 0;
@@ -902,6 +913,7 @@ sl_fib_vrf_destroy(uint16_t vrf)
 	}
 	memset(v, 0, sizeof(*v));
 	n_vrfs--;
+	gen_bump();
 	sl_fib_commit();
 	return 0;
 }

@@ -45,6 +45,19 @@ struct sl_fib_tables {
 
 extern struct sl_fib_tables sl_fib_tables[SL_FIB_FAMILIES];
 
+/* Generation of the FIB: the control thread bumps it (store-release) after
+ * every change that can alter a lookup's result. A per-worker cache of
+ * lookup results is valid while it holds the generation read (acquire)
+ * before the lookups that filled it: a change during or after them makes
+ * the entry stale at once. */
+extern uint64_t sl_fib_gen;
+
+static inline uint64_t
+sl_fib_gen_load(void)
+{
+	return __atomic_load_n(&sl_fib_gen, __ATOMIC_ACQUIRE);
+}
+
 /* Acquire: pairs with the writer's store-release of this entry, which comes
  * after it filled the group the entry may name. A plain mov on x86. */
 static inline uint32_t

@@ -394,6 +394,110 @@ not_to_router(struct sl_worker *w, struct rte_mbuf *m, uint16_t iface)
 	sl_drop(w, m, SL_DROP_NOT_ROUTER_MAC);
 }
 
+static inline struct sl_rt_cache_slot *
+rt6_slot(struct sl_worker *w, const uint8_t *a, uint16_t vrf, uint64_t *a0, uint64_t *a1)
+{
+	uint64_t h;
+
+	memcpy(a0, a, 8);
+	memcpy(a1, a + 8, 8);
+	h = (*a0 ^ (*a1 * UINT64_C(0x9E3779B97F4A7C15)) ^ vrf) * UINT64_C(0xff51afd7ed558ccd);
+	return &w->rt_cache[h >> (64 - SL_RT_CACHE_BITS)];
+}
+
+/* IPv6 FIB lookups of a burst: from the worker's cache where it holds the
+ * destination for this FIB generation, the rest walked in bulk (or one by
+ * one when the burst spans VRFs) and cached. */
+static __rte_noinline void
+l3_lookup6(struct sl_worker *w, const struct sl_snapshot *s, const uint16_t *ifaces,
+	const uint16_t *i6, uint8_t (*a6)[16], uint32_t *nh6, uint16_t n6, bool mixed, uint16_t vrf)
+{
+	uint64_t gen = sl_fib_gen_load();
+	struct sl_rt_cache_slot *slot[SL_BURST_MAX];
+	uint8_t ma[SL_BURST_MAX][16];
+	uint32_t mnh[SL_BURST_MAX];
+	uint16_t mk[SL_BURST_MAX], nm = 0;
+
+	for (uint16_t k = 0; k < n6; k++) {
+		uint16_t v = mixed ? s->ifaces[ifaces[i6[k]]].vrf : vrf;
+		uint64_t a0, a1;
+		struct sl_rt_cache_slot *c = rt6_slot(w, a6[k], v, &a0, &a1);
+
+		if (c->gen == gen && c->a[0] == a0 && c->a[1] == a1 && c->vrf == v) {
+			nh6[k] = c->nh;
+			continue;
+		}
+		slot[nm] = c;
+		memcpy(ma[nm], a6[k], 16);
+		mk[nm++] = k;
+	}
+	if (nm == 0)
+		return;
+	if (likely(!mixed)) {
+		sl_fib6_lookup_bulk(vrf, (const uint8_t (*)[16])ma, mnh, nm);
+	} else {
+		for (uint16_t j = 0; j < nm; j++)
+			mnh[j] = sl_fib6_lookup(s->ifaces[ifaces[i6[mk[j]]]].vrf, ma[j]);
+	}
+	for (uint16_t j = 0; j < nm; j++) {
+		struct sl_rt_cache_slot *c = slot[j];
+
+		nh6[mk[j]] = mnh[j];
+		memcpy(c->a, ma[j], 16);
+		c->vrf = mixed ? s->ifaces[ifaces[i6[mk[j]]]].vrf : vrf;
+		c->nh = mnh[j];
+		c->gen = gen;	/* read before the walk: a change since makes it stale */
+	}
+}
+
+/* IPv4 likewise: with a FIB of 100,000s of prefixes the walk's levels miss
+ * the CPU caches, a hit of the (smaller) result cache mostly does not. The
+ * slot's vrf field carries RT4_MARK, so IPv4 and IPv6 keys never meet. */
+#define RT4_MARK 0x8000
+
+static __rte_noinline void
+l3_lookup4(struct sl_worker *w, const struct sl_snapshot *s, const uint16_t *ifaces,
+	const uint16_t *i4, const uint32_t *a4, uint32_t *nh4, uint16_t n4, bool mixed,
+	uint16_t vrf)
+{
+	uint64_t gen = sl_fib_gen_load();
+	struct sl_rt_cache_slot *slot[SL_BURST_MAX];
+	uint32_t ma[SL_BURST_MAX], mnh[SL_BURST_MAX];
+	uint16_t mk[SL_BURST_MAX], nm = 0;
+
+	for (uint16_t k = 0; k < n4; k++) {
+		uint16_t v = (mixed ? s->ifaces[ifaces[i4[k]]].vrf : vrf) | RT4_MARK;
+		uint64_t h = ((uint64_t)a4[k] << 16 | v) * UINT64_C(0xff51afd7ed558ccd);
+		struct sl_rt_cache_slot *c = &w->rt_cache[h >> (64 - SL_RT_CACHE_BITS)];
+
+		if (c->gen == gen && c->a[0] == a4[k] && c->vrf == v) {
+			nh4[k] = c->nh;
+			continue;
+		}
+		slot[nm] = c;
+		ma[nm] = a4[k];
+		mk[nm++] = k;
+	}
+	if (nm == 0)
+		return;
+	if (likely(!mixed)) {
+		sl_fib4_lookup_bulk(vrf, ma, mnh, nm);
+	} else {
+		for (uint16_t j = 0; j < nm; j++)
+			mnh[j] = sl_fib4_lookup(s->ifaces[ifaces[i4[mk[j]]]].vrf, ma[j]);
+	}
+	for (uint16_t j = 0; j < nm; j++) {
+		struct sl_rt_cache_slot *c = slot[j];
+
+		nh4[mk[j]] = mnh[j];
+		c->a[0] = ma[j];
+		c->a[1] = 0;
+		c->vrf = (mixed ? s->ifaces[ifaces[i4[mk[j]]]].vrf : vrf) | RT4_MARK;
+		c->nh = mnh[j];
+		c->gen = gen;
+	}
+}
+
 /* The burst loop, specialised twice: uniform (a routed port: one interface,
  * untagged, so one VRF and no per-packet interface lookups) and per packet
  * (frames of VLAN interfaces, handed over by the bridge). */
@@ -482,12 +586,7 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 	}
 
 	if (n4) {
-		if (likely(!mixed4)) {
-			sl_fib4_lookup_bulk(vrf4, a4, nh4, n4);
-		} else {
-			for (uint16_t k = 0; k < n4; k++)
-				nh4[k] = sl_fib4_lookup(s->ifaces[ifaces[i4[k]]].vrf, a4[k]);
-		}
+		l3_lookup4(w, s, ifaces, i4, a4, nh4, n4, mixed4, vrf4);
 		for (uint16_t k = 0; k < n4; k++) {
 			uint16_t i = i4[k];
 
@@ -496,12 +595,7 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 		}
 	}
 	if (n6) {
-		if (likely(!mixed6)) {
-			sl_fib6_lookup_bulk(vrf6, (const uint8_t (*)[16])a6, nh6, n6);
-		} else {
-			for (uint16_t k = 0; k < n6; k++)
-				nh6[k] = sl_fib6_lookup(s->ifaces[ifaces[i6[k]]].vrf, a6[k]);
-		}
+		l3_lookup6(w, s, ifaces, i6, a6, nh6, n6, mixed6, vrf6);
 		for (uint16_t k = 0; k < n6; k++) {
 			uint16_t i = i6[k];
 
