@@ -2132,6 +2132,7 @@ def write_docs(csv_path, docs_path):
     o += scaling_section(rows)
     o += learn_section(results_dir)
     o += churn_section(results_dir)
+    o += netlink_section(results_dir)
     head += plot_paragraph(plot_items, docs_path)
     tmp = docs_path + ".tmp"
     with open(tmp, "w") as f:
@@ -2260,6 +2261,21 @@ def learn_section(results_dir):
                 spread_int([fnum(r["macs_per_s"]) for r in hs if r["status"] == "ok"])))
         o.append("")
     return o
+
+
+def netlink_section(results_dir):
+    """Route convergence through the netlink mirror: measured by the integration test
+    tests/integration/test_netlink_scale.py (it needs namespaces, iproute2 and a running
+    sluiced, so not a bench scenario); its figures, with the command, are kept in
+    netlink-convergence.md beside the CSV and copied here."""
+    path = os.path.join(results_dir, "netlink-convergence.md")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        body = f.read().strip()
+    return ["## Route convergence through netlink (`ip route` / FRR -> Sluice's FIB)", "",
+            "From [netlink.md](netlink.md#convergence-and-latency), which explains the "
+            "set-up; copied from `bench/results/netlink-convergence.md`.", "", body, ""]
 
 
 def churn_section(results_dir):
