@@ -52,19 +52,23 @@ on_signal(struct sl_loop_src *src, uint32_t events)
 static void
 on_timer(struct sl_loop_src *src, uint32_t events)
 {
-	static uint64_t tick;
+	static uint64_t tick, poll_tick;
 	uint64_t ticks;
-	bool second;
+	bool second, poll;
 
 	RTE_SET_USED(events);
 	if (read(src->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	tick += ticks;
+	poll_tick += ticks;
 	second = tick >= 1000 / SL_LOOP_TICK_MS;
 	if (second)
 		tick = 0;
+	poll = poll_tick >= SL_LOOP_POLL_MS / SL_LOOP_TICK_MS;
+	if (poll)
+		poll_tick = 0;
 	for (struct sl_loop_timer *t = timers; t != NULL; t = t->next)
-		if (t->poller || second)
+		if (t->fast || (t->poller && poll) || (second && !t->poller && !t->fast))
 			t->fn();
 }
 

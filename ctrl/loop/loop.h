@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control thread's event loop: one epoll over the CLI socket and clients,
- * a signalfd (TERM/INT stop, HUP reload) and a 10 ms timerfd (pollers each
+ * a signalfd (TERM/INT stop, HUP reload) and a 1 ms timerfd (pollers each
  * tick, timers each second). */
 #ifndef SL_LOOP_H
 #define SL_LOOP_H
@@ -18,15 +18,19 @@ struct sl_loop_src {
 };
 
 /* Periodic work registered by modules: timers run once a second (FDB
- * ageing, link state), pollers every tick of 10 ms (draining learn rings). */
+ * ageing, link state), pollers every 10 ms (draining learn rings), fast
+ * pollers every 1 ms tick (packets punted to the control thread: ARP, ND,
+ * ping to the router wait at most that long). */
 struct sl_loop_timer {
 	const char *name;
 	void (*fn)(void);
 	bool poller;
+	bool fast;
 	struct sl_loop_timer *next;
 };
 
-#define SL_LOOP_TICK_MS 10
+#define SL_LOOP_TICK_MS 1		/* fast pollers */
+#define SL_LOOP_POLL_MS 10		/* pollers */
 
 void sl_loop_timer_register(struct sl_loop_timer *t);
 #define SL_LOOP_TIMER(nm, func) \
@@ -34,6 +38,9 @@ void sl_loop_timer_register(struct sl_loop_timer *t);
 	RTE_INIT(timer_reg_##func) { sl_loop_timer_register(&timer_##func); }
 #define SL_LOOP_POLLER(nm, func) \
 	static struct sl_loop_timer timer_##func = { .name = nm, .fn = func, .poller = true }; \
+	RTE_INIT(timer_reg_##func) { sl_loop_timer_register(&timer_##func); }
+#define SL_LOOP_FAST_POLLER(nm, func) \
+	static struct sl_loop_timer timer_##func = { .name = nm, .fn = func, .fast = true }; \
 	RTE_INIT(timer_reg_##func) { sl_loop_timer_register(&timer_##func); }
 
 /* ctrl thread. All return 0 or -errno. */

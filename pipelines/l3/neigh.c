@@ -49,7 +49,7 @@
 #define NEIGH_UNRES_MAX 1024
 #define SOLICIT_PER_S 512
 #define INJECT_RING_SIZE 4096
-#define DRAIN_MAX 256		/* punted packets per worker per 10 ms tick */
+#define DRAIN_MAX 32		/* punted packets per worker per 1 ms tick */
 #define ICMP_RATE 1000		/* ICMP errors per second ... */
 #define ICMP_BURST 50		/* ... with bursts of this many (as Linux) */
 #define ICMP4_QUOTE_MAX 548	/* error + quote within 576 bytes (RFC 1812) */
@@ -1380,7 +1380,7 @@ punt_drain(void)
 		} while (n == RTE_DIM(pkts) && total < DRAIN_MAX);
 	}
 }
-SL_LOOP_POLLER("l3-punt", punt_drain)
+SL_LOOP_FAST_POLLER("l3-punt", punt_drain)
 
 /* ---- timers ------------------------------------------------------------------- */
 
