@@ -509,6 +509,27 @@ iface_route_del(int idx, const struct sl_ip_prefix *p)
 		nh_put(nh);
 }
 
+/* Put p -> nh (a reference handed over) in the FIB in place of the route
+ * there, if any (*had, *old: still referenced, the caller releases it).
+ * Never over an interface route (-EEXIST), nor a kernel route over a
+ * configured one (-EBUSY). On an error nh is released and nothing changed. */
+static int
+route_replace(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh, bool *had, uint32_t *old)
+{
+	int rc = 0;
+
+	*had = route_exact(vrf, p, old) == 0;
+	if (*had && (nhs[*old].type == SL_NH_CONNECTED || nhs[*old].type == SL_NH_LOCAL))
+		rc = -EEXIST;
+	else if (*had && nhs[nh].kernel && !nhs[*old].kernel && !nhs[*old].neigh)
+		rc = -EBUSY;
+	else
+		rc = fib_add(vrf, p, nh);
+	if (rc < 0)
+		nh_put(nh);
+	return rc;
+}
+
 /* Set p -> nh (a reference handed over) where no interface route is:
  * a static, kernel or neighbour route there is replaced (the address's
  * routes win; the replaced one is not restored when the address goes). */
@@ -516,21 +537,12 @@ static int
 iface_route_add(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh)
 {
 	uint32_t old;
-	bool had = route_exact(vrf, p, &old) == 0;
-	int rc;
+	bool had;
+	int rc = route_replace(vrf, p, nh, &had, &old);
 
-	if (had && (nhs[old].type == SL_NH_CONNECTED || nhs[old].type == SL_NH_LOCAL)) {
-		nh_put(nh);
-		return -EEXIST;
-	}
-	rc = fib_add(vrf, p, nh);
-	if (rc < 0) {
-		nh_put(nh);
-		return rc;
-	}
-	if (had)
+	if (rc == 0 && had)
 		nh_put(old);
-	return 0;
+	return rc;
 }
 
 /* Install (or remove) the connected and local routes of one address. An
@@ -864,20 +876,16 @@ route_set(uint16_t vrf, const struct sl_ip_prefix *p, uint32_t nh, char *err)
 	int rc;
 
 	sl_ip_format(&p->ip, s, sizeof(s));
-	had = route_exact(vrf, p, &old) == 0;
-	if (had && (nhs[old].type == SL_NH_CONNECTED || nhs[old].type == SL_NH_LOCAL)) {
-		nh_put(nh);
+	rc = route_replace(vrf, p, nh, &had, &old);
+	if (rc == -EEXIST) {
 		ERR("route %s/%u: is a connected route of an interface address", s, p->len);
-		return -EEXIST;
+		return rc;
 	}
-	if (had && kernel && !nhs[old].kernel && !nhs[old].neigh) {
-		nh_put(nh);
+	if (rc == -EBUSY) {
 		ERR("route %s/%u: a configured route has the prefix", s, p->len);
 		return -EEXIST;
 	}
-	rc = fib_add(vrf, p, nh);
 	if (rc < 0) {
-		nh_put(nh);
 		ERR("route %s/%u: %s", s, p->len, strerror(-rc));
 		return rc;
 	}

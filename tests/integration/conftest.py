@@ -512,6 +512,26 @@ class NetEnv:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+def close_topology(client, hosts, daemon, net, workdir):
+    """Tear a test topology down: its control client, the hosts' agents, sluiced (whose cleanup
+    reports leftovers), the namespaces and veths; the work dir goes only when all was clean.
+    Returns the problems found."""
+    problems = []
+    if client is not None:
+        client.close()
+    for h in hosts:
+        try:
+            h.agent.close()
+        except Exception as e:  # keep cleaning up
+            problems.append(f"agent {h.ns}: {e}")
+    if daemon is not None:
+        problems += daemon.cleanup()
+    net.cleanup()
+    if daemon is not None and not problems:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return problems
+
+
 @pytest.fixture
 def netenv():
     env = NetEnv()

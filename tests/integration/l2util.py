@@ -10,7 +10,6 @@
 import json
 import secrets
 import select
-import shutil
 import subprocess
 import tempfile
 import time
@@ -18,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (NetEnv, Sluiced, import_scapy, read_pcap, unique_name, wait_hugepages,
-                      wait_until, write_pcap)
+from conftest import (NetEnv, Sluiced, close_topology, import_scapy, read_pcap, unique_name,
+                      wait_hugepages, wait_until, write_pcap)
 
 ETH_TYPE_TEST = 0x88B5  # IEEE local experimental: the namespaces' kernels ignore it
 
@@ -342,20 +341,7 @@ class LiveTopo:
         return got
 
     def close(self):
-        problems = []
-        if self.ctl is not None:
-            self.ctl.close()
-        for h in self.hosts:
-            try:
-                h.agent.close()
-            except Exception as e:  # keep cleaning up
-                problems.append(f"agent {h.ns}: {e}")
-        if self.d is not None:
-            problems += self.d.cleanup()
-        self.net.cleanup()
-        if self.d is not None and not problems:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return problems
+        return close_topology(self.ctl, self.hosts, self.d, self.net, self.dir)
 
 
 class PcapRig:

@@ -10,7 +10,6 @@
 import json
 import secrets
 import select
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NetEnv, Sluiced, import_scapy, need_tool, wait_until
+from conftest import NetEnv, Sluiced, close_topology, import_scapy, need_tool, wait_until
 
 AGENT = r'''
 import json, socket, struct, sys, threading, time
@@ -292,20 +291,7 @@ class L3Topo:
             h.flush_neigh()
 
     def close(self):
-        problems = []
-        if self.c is not None:
-            self.c.close()
-        for h in self.hosts:
-            try:
-                h.agent.close()
-            except Exception as e:  # keep cleaning up
-                problems.append(f"agent {h.ns}: {e}")
-        if self.d is not None:
-            problems += self.d.cleanup()
-        self.net.cleanup()
-        if self.d is not None and not problems:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return problems
+        return close_topology(self.c, self.hosts, self.d, self.net, self.dir)
 
 
 class Pkts:

@@ -12,15 +12,11 @@
 # stack sees the hosts through the TAPs alone, as it would with NICs bound to DPDK.
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
-from conftest import NetEnv, Sluiced, need_tool, unique_name, wait_until
+from conftest import NetEnv, Sluiced, close_topology, need_tool, unique_name, wait_until
 
 SLUICECTL_TIMEOUT = 60
 
@@ -206,15 +202,7 @@ class NlTopo:
 
     # -- clean-up -------------------------------------------------------------------------------
     def close(self):
-        problems = []
-        if self.c is not None:
-            self.c.close()
-        if self.d is not None:
-            problems += self.d.cleanup()
-        self.net.cleanup()
-        if self.d is not None and not problems:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return problems
+        return close_topology(self.c, [], self.d, self.net, self.dir)
 
 
 def ip_batch(topo, lines, name="batch"):
