@@ -320,8 +320,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluiced: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	if (sl_workers_start() < 0) {
-		fprintf(stderr, "sluiced: no worker lcore: give EAL at least two cores (-l 0-1)\n");
+	rc = sl_workers_start();
+	if (rc < 0) {
+		fprintf(stderr, rc == -ENODEV ? "sluiced: no worker lcore: give EAL at least "
+			"two cores (-l 0-1)\n" : "sluiced: no hugepage memory for the workers (-m?)\n");
 		goto out_eal;
 	}
 	if (sl_rcu_init(sl_n_workers) < 0 || sl_l2_init() < 0 || sl_l3_init() < 0 ||

@@ -18,7 +18,7 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(params);
 	for (unsigned int w = 0; w < sl_n_workers; w++)
 		for (unsigned int r = 0; r < SL_DROP_MAX; r++)
-			sum[r] += SL_STAT_READ(sl_workers[w].stats.drops[r]);
+			sum[r] += SL_STAT_READ(sl_workers[w]->stats.drops[r]);
 	rte_tel_data_start_dict(d);
 	for (unsigned int r = 0; r < SL_DROP_MAX; r++) {
 		char key[64];
@@ -40,7 +40,7 @@ tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(params);
 	rte_tel_data_start_dict(d);
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
-		const struct sl_worker_stats *s = &sl_workers[w].stats;
+		const struct sl_worker_stats *s = &sl_workers[w]->stats;
 		char key[64];
 
 #define ADD(field) do { \

@@ -6,10 +6,11 @@
 
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "dataplane/worker.h"
 
-struct sl_worker sl_workers[SL_MAX_WORKERS];
+struct sl_worker *sl_workers[SL_MAX_WORKERS];
 unsigned int sl_n_workers;
 volatile int sl_dp_stop;
 uint32_t sl_stats_gen;
@@ -30,11 +31,21 @@ sl_workers_start(void)
 
 	SL_ASSERT_CTRL();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct sl_worker *w;
+
 		if (n == SL_MAX_WORKERS)
 			break;
-		sl_workers[n].id = n;
-		sl_workers[n].lcore = lcore;
-		n++;
+		/* Hugepage memory on the worker's own NUMA node, for its
+		 * caches (~400 KiB) and counters. */
+		w = rte_zmalloc_socket("sl_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+			(int)rte_lcore_to_socket_id(lcore));
+		if (w == NULL) {
+			SL_LOG(ERR, "worker %u: out of hugepage memory (%zu bytes)", n, sizeof(*w));
+			return -ENOMEM;
+		}
+		w->id = n;
+		w->lcore = lcore;
+		sl_workers[n++] = w;
 	}
 	sl_n_workers = n;
 	return n ? 0 : -ENODEV;
@@ -45,8 +56,8 @@ int
 sl_workers_launch(void)
 {
 	for (unsigned int i = 0; i < sl_n_workers; i++) {
-		int rc = rte_eal_remote_launch(sl_worker_main, &sl_workers[i],
-			sl_workers[i].lcore);
+		int rc = rte_eal_remote_launch(sl_worker_main, sl_workers[i],
+			sl_workers[i]->lcore);
 		if (rc != 0)
 			return rc;
 	}
@@ -64,7 +75,7 @@ sl_workers_stop(void)
 static void
 read_raw(unsigned int id, struct sl_worker_stats *o)
 {
-	const struct sl_worker_stats *s = &sl_workers[id].stats;
+	const struct sl_worker_stats *s = &sl_workers[id]->stats;
 
 	o->rx_packets = SL_STAT_READ(s->rx_packets);
 	o->tx_packets = SL_STAT_READ(s->tx_packets);

@@ -54,14 +54,10 @@ struct sl_learn_slot {
 
 /* Per-worker cache of FDB lookups, used for destinations and sources alike
  * (a MAC that sends on one port is looked up as a destination by the
- * others): 2-way sets of (tag of the (VLAN, MAC) key, FDB entry index). A
- * hit is only a hint, validated against the entry on every use (l2_dp.c). */
+ * others): 2-way sets of one 64-bit word each, (VLAN, MAC) key hash -> port,
+ * valid for one cache epoch (l2_dp.h, l2_dp.c). */
 #define SL_FDB_CACHE_SET_BITS 12
 #define SL_FDB_CACHE_SIZE (2u << SL_FDB_CACHE_SET_BITS)	/* slots */
-struct sl_fdb_cache_slot {
-	uint32_t tag;		/* 0: empty */
-	uint32_t idx;
-};
 
 /* Per-worker cache of FIB results (destination, VRF) -> next hop, IPv4 and
  * IPv6, valid for one FIB generation (fib_dp.h): with 100,000s of routes a
@@ -95,7 +91,10 @@ struct sl_worker {
 	uint32_t punt_credit;	/* ICMP/resolve punts left in the window */
 	struct sl_txbuf tx[RTE_MAX_ETHPORTS];
 	struct sl_learn_slot learn_cache[SL_LEARN_CACHE_SIZE] __rte_aligned(32);
-	struct sl_fdb_cache_slot fdb_cache[SL_FDB_CACHE_SIZE] __rte_aligned(16);
+	uint32_t fdb_gen;	/* sl_fdb_gen of the FDB cache's epoch */
+	uint32_t fdb_now;	/* sl_now_s of the FDB cache's epoch */
+	uint16_t fdb_epoch;	/* valid slots carry it; never 0 once running */
+	uint64_t fdb_cache[SL_FDB_CACHE_SIZE] __rte_aligned(64);
 	struct sl_rt_cache_slot rt_cache[1u << SL_RT_CACHE_BITS] __rte_aligned(32);
 	uint64_t port_tx_drops[RTE_MAX_ETHPORTS];	/* tx-full per egress port */
 	uint64_t port_tx_retries[RTE_MAX_ETHPORTS];	/* tx retry bursts per port */
@@ -107,7 +106,8 @@ struct sl_worker {
  * relaxed by workers for FDB last-seen stamps. */
 extern uint32_t sl_now_s;
 
-extern struct sl_worker sl_workers[SL_MAX_WORKERS];
+/* Each in hugepage memory on its lcore's NUMA node (sl_workers_start). */
+extern struct sl_worker *sl_workers[SL_MAX_WORKERS];
 extern unsigned int sl_n_workers;
 extern volatile int sl_dp_stop;
 /* Bumped by `stats clear`: each worker then restarts its loop_max_cycles

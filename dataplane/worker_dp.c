@@ -87,6 +87,7 @@ sl_worker_main(void *arg)
 		unsigned int got = 0, bursts = 0, busy_poll = s->busy_poll;
 		uint64_t t1;
 
+		sl_fdb_cache_sync(w);
 		/* Frames the control thread sends (ARP, ICMP, held packets). */
 		if (w->id == 0 && sl_inject_ring != NULL &&
 				unlikely(!rte_ring_empty(sl_inject_ring))) {

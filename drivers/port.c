@@ -607,9 +607,9 @@ sl_port_json(const struct sl_port *p, bool detail)
 		for (unsigned int w = 0; w < sl_n_workers; w++)
 			json_array_append_new(tq, json_pack("{s:i, s:i, s:I, s:I}", "worker", w,
 				"queue", s->ports[p->port_id].txq[w],
-				"drops", (json_int_t)SL_STAT_READ(sl_workers[w].port_tx_drops[p->port_id]),
+				"drops", (json_int_t)SL_STAT_READ(sl_workers[w]->port_tx_drops[p->port_id]),
 				"retries",
-				(json_int_t)SL_STAT_READ(sl_workers[w].port_tx_retries[p->port_id])));
+				(json_int_t)SL_STAT_READ(sl_workers[w]->port_tx_retries[p->port_id])));
 		json_object_set_new(o, "tx_queues", tq);
 		json_object_set_new(o, "xstats", port_xstats_json(p->port_id));
 	}

@@ -92,7 +92,7 @@ cmd_workers(struct sl_cli_ctx *c, int argc, char **argv)
 		}
 		json_array_append_new(c->result, json_pack(
 			"{s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}",
-			"worker", w, "lcore", sl_workers[w].lcore, "rx_queues", rxqs,
+			"worker", w, "lcore", sl_workers[w]->lcore, "rx_queues", rxqs,
 			"rx_packets", (json_int_t)st.rx_packets,
 			"tx_packets", (json_int_t)st.tx_packets,
 			"drops", (json_int_t)drops_total(&st), "bursts", (json_int_t)st.bursts,
@@ -101,7 +101,7 @@ cmd_workers(struct sl_cli_ctx *c, int argc, char **argv)
 			"cycles_per_packet", st.rx_packets ?
 				(double)st.busy_cycles / st.rx_packets : 0.0,
 			"max_loop_us", st.loop_max_cycles * 1e6 / rte_get_tsc_hz(),
-			"sleeping", __atomic_load_n(&sl_workers[w].sleeping, __ATOMIC_RELAXED)));
+			"sleeping", __atomic_load_n(&sl_workers[w]->sleeping, __ATOMIC_RELAXED)));
 	}
 	return 0;
 }

@@ -27,6 +27,7 @@ struct rte_hash *sl_fdb_hash;
 struct sl_fdb_entry *sl_fdb_entries;
 uint32_t sl_fdb_max_entries = SL_FDB_DEFAULT_ENTRIES;
 uint32_t sl_now_s;
+uint32_t sl_fdb_gen = 1;	/* workers start at 0: their first sync opens epoch 1 */
 
 static void learn_one(const struct sl_learn_ev *ev);
 
@@ -85,11 +86,11 @@ sl_l2_init(void)
 	free_top = n;
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
 		snprintf(name, sizeof(name), "sl_learn_%u", w);
-		sl_workers[w].learn_ring = rte_ring_create_elem(name, sizeof(struct sl_learn_ev),
-			LEARN_RING_SIZE, rte_lcore_to_socket_id(sl_workers[w].lcore),
+		sl_workers[w]->learn_ring = rte_ring_create_elem(name, sizeof(struct sl_learn_ev),
+			LEARN_RING_SIZE, rte_lcore_to_socket_id(sl_workers[w]->lcore),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
-		sl_workers[w].pool = sl_port_pool(rte_lcore_to_socket_id(sl_workers[w].lcore));
-		if (sl_workers[w].learn_ring == NULL || sl_workers[w].pool == NULL)
+		sl_workers[w]->pool = sl_port_pool(rte_lcore_to_socket_id(sl_workers[w]->lcore));
+		if (sl_workers[w]->learn_ring == NULL || sl_workers[w]->pool == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -99,7 +100,7 @@ void
 sl_l2_fini(void)
 {
 	for (unsigned int w = 0; w < sl_n_workers; w++)
-		rte_ring_free(sl_workers[w].learn_ring);
+		rte_ring_free(sl_workers[w]->learn_ring);
 	rte_hash_free(sl_fdb_hash);
 	rte_free(sl_fdb_entries);
 	rte_free(free_stack);
@@ -123,6 +124,13 @@ reclaim(void)
 	n_pend = 0;
 }
 
+/* After a delete or a move is visible: workers' FDB caches forget. */
+static void
+fdb_changed(void)
+{
+	__atomic_store_n(&sl_fdb_gen, sl_fdb_gen + 1, __ATOMIC_RELEASE);
+}
+
 static void
 entry_del(uint32_t idx)
 {
@@ -140,8 +148,8 @@ entry_del(uint32_t idx)
 		if (pi >= 0 && sl_l2_ports[pi].learned)
 			sl_l2_ports[pi].learned--;
 	}
-	/* Workers' lookup caches check this before trusting a cached index. */
 	__atomic_store_n(&e->flags, e->flags | SL_FDB_F_DYING, __ATOMIC_RELEASE);
+	fdb_changed();
 	pend[n_pend].pos = pos;
 	pend[n_pend].idx = idx;
 	n_pend++;
@@ -163,8 +171,7 @@ entry_add(uint64_t key, uint16_t port, uint8_t flags)
 	e->key = key;
 	e->port = port;
 	e->last_seen = sl_now_s;
-	/* release: key and port are visible before a cache hit can accept it */
-	__atomic_store_n(&e->flags, SL_FDB_F_USED | flags, __ATOMIC_RELEASE);
+	e->flags = SL_FDB_F_USED | flags;
 	/* The entry is complete before the key becomes visible: the LF hash
 	 * publishes the key/data with release semantics. */
 	rc = rte_hash_add_key_data(sl_fdb_hash, &key, (void *)(uintptr_t)idx);
@@ -234,6 +241,7 @@ learn_one(const struct sl_learn_ev *ev)
 		e->last_seen = sl_now_s;
 		/* Relaxed: a worker sees the old or the new port, both valid. */
 		__atomic_store_n(&e->port, ev->port, __ATOMIC_RELAXED);
+		fdb_changed();
 		st.moved++;
 		return;
 	}
@@ -265,10 +273,10 @@ sl_fdb_learn_drain(void)
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
 		unsigned int n;
 
-		if (sl_workers[w].learn_ring == NULL)
+		if (sl_workers[w]->learn_ring == NULL)
 			continue;
 		do {
-			n = rte_ring_sc_dequeue_burst_elem(sl_workers[w].learn_ring, evs,
+			n = rte_ring_sc_dequeue_burst_elem(sl_workers[w]->learn_ring, evs,
 				sizeof(evs[0]), DRAIN_BURST, NULL);
 			for (unsigned int i = 0; i < n; i++)
 				learn_one(&evs[i]);
@@ -449,8 +457,8 @@ sl_fdb_stats_json(void)
 				"mac_limit_hits", (json_int_t)sl_l2_ports[i].mac_limit_hits));
 
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
-		posted += SL_STAT_READ(sl_workers[w].stats.learn_events);
-		ring_full += SL_STAT_READ(sl_workers[w].stats.learn_ring_full);
+		posted += SL_STAT_READ(sl_workers[w]->stats.learn_events);
+		ring_full += SL_STAT_READ(sl_workers[w]->stats.learn_ring_full);
 	}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"ageing_s", (json_int_t)ageing_s, "mac_limit", (json_int_t)global_limit,

@@ -284,8 +284,8 @@ cmd_show_vlans(struct sl_cli_ctx *c, int argc, char **argv)
 		if (dv->members == 0 && !sl_l2_vlans[v].flood_off)
 			continue;
 		for (unsigned int w = 0; w < sl_n_workers; w++) {
-			rx += SL_STAT_READ(sl_workers[w].vlan_rx[v]);
-			fl += SL_STAT_READ(sl_workers[w].vlan_flood[v]);
+			rx += SL_STAT_READ(sl_workers[w]->vlan_rx[v]);
+			fl += SL_STAT_READ(sl_workers[w]->vlan_flood[v]);
 		}
 		json_array_append_new(c->result, json_pack("{s:i, s:o, s:o, s:s, s:I, s:I}",
 			"vlan", v, "tagged", port_list(dv->members & dv->tagged),

@@ -2,6 +2,7 @@
 /* L2 VLAN bridge stage (workers): classify each frame into a VLAN by the
  * ingress port mode, learn sources through a per-worker filter and the learn
  * ring, look destinations up in bulk, forward, flood or drop with a reason. */
+#include <assert.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -27,8 +28,14 @@ struct meta {
 	uint8_t prio;		/* priority-tagged (VID 0): the tag needs its VID */
 };
 
-/* Fibonacci hash of an FDB key: the top bits pick a set of the worker's
- * caches, bits 20-51 are the FDB cache's tag. */
+/* Fibonacci hash of an FDB key (60 bits: VLAN, MAC). Multiplying by an odd
+ * constant is a bijection of 64-bit words: the top 12 bits pick a set of
+ * the worker's caches (the top bits mix best: with the product's bits 48-59
+ * instead, 14% of the benchmark's sequential MACs overflowed their sets),
+ * the other 52 are the FDB cache's tag, and set + tag are the key itself,
+ * so a tag match needs no key compare. */
+#define TAG_BITS 52
+
 static inline uint64_t
 key_hash(uint64_t key)
 {
@@ -38,71 +45,73 @@ key_hash(uint64_t key)
 static inline uint32_t
 learn_set(uint64_t h)
 {
-	return (h >> (64 - 12)) & ~1u;
+	return (h >> TAG_BITS) & ~1u;
 }
 
-/* ---- the FDB cache: (VLAN, MAC) -> entry index, for destinations and
- * sources. Entries are validated on every use: the index is trusted when the
- * entry is live (acquire on flags, paired with the control thread's
- * release) and still holds this key; one deleted or reused since is a miss,
- * a move needs nothing (the port is read live). A hit saves the rte_hash
- * lookup (~40 cycles with its memcmp). One cache for both roles keeps the
- * working set small: with a learn filter and a destination cache apart, the
- * L2 trunk->access benchmark touched twice the cache lines (measured). */
+/* ---- the FDB cache: (VLAN, MAC) -> port, for destinations and sources
+ * (worker.h). A slot is one word: tag | epoch | refreshed | port. It is
+ * current while its epoch is the worker's: an FDB delete or move and every
+ * new second start a new epoch (sl_fdb_cache_sync), adds need nothing
+ * (misses go to the FDB). `refreshed`: the key was checked as a source on
+ * `port` this epoch, so its entry's last_seen is this second's. A hit is
+ * one 8-byte load and no FDB entry: the rte_hash lookup it saves costs ~40
+ * cycles with its memcmp, and an entry check one more cache line per key
+ * (~8 cycles a packet in the trunk->access benchmark, measured). */
+#define SLOT_EPOCH_SHIFT TAG_BITS
+#define SLOT_REFRESHED (UINT64_C(1) << (SLOT_EPOCH_SHIFT + SL_FDB_EPOCH_BITS))
+#define SLOT_PORT_SHIFT (SLOT_EPOCH_SHIFT + SL_FDB_EPOCH_BITS + 1)
+#define SLOT_ID_MASK (SLOT_REFRESHED - 1)	/* tag and epoch */
+static_assert(SLOT_PORT_SHIFT + 6 == 64 && RTE_MAX_ETHPORTS <= 64,
+	"FDB cache slot: 6 bits of port");
 
-static inline struct sl_fdb_cache_slot *
+static inline uint64_t *
 fdb_set(struct sl_worker *w, uint64_t h)
 {
-	return &w->fdb_cache[(h >> (64 - SL_FDB_CACHE_SET_BITS)) * 2];
+	return &w->fdb_cache[(h >> TAG_BITS) * 2];
 }
 
-static inline uint32_t
-fdb_tag(uint64_t h)
+/* Tag and epoch a current slot for the key hashed to h has. */
+static inline uint64_t
+slot_id(const struct sl_worker *w, uint64_t h)
 {
-	return (uint32_t)(h >> 20) | 1;	/* never 0, the empty slot */
+	return (h & ((UINT64_C(1) << TAG_BITS) - 1)) | (uint64_t)w->fdb_epoch << SLOT_EPOCH_SHIFT;
 }
 
-/* Candidate index for the key hashed to h, or UINT32_MAX. */
-static inline uint32_t
-fdb_set_find(const struct sl_fdb_cache_slot *c, uint64_t h)
+/* Port of the current slot for the key hashed to h, or -1. */
+static inline int
+fdb_find(struct sl_worker *w, uint64_t h)
 {
-	uint32_t tag = fdb_tag(h);
+	const uint64_t *c = fdb_set(w, h);
+	uint64_t id = slot_id(w, h);
 
-	if (c[0].tag == tag)
-		return c[0].idx;
-	if (c[1].tag == tag)
-		return c[1].idx;
-	return UINT32_MAX;
+	if ((c[0] & SLOT_ID_MASK) == id)
+		return (int)(c[0] >> SLOT_PORT_SHIFT);
+	if ((c[1] & SLOT_ID_MASK) == id)
+		return (int)(c[1] >> SLOT_PORT_SHIFT);
+	return -1;
 }
 
+/* The source hashed to h is known on in_port and refreshed this second. */
 static inline bool
-fdb_entry_valid(uint32_t idx, uint64_t key)
+src_current(struct sl_worker *w, uint64_t h, uint16_t in_port)
 {
-	const struct sl_fdb_entry *e;
+	const uint64_t *c = fdb_set(w, h);
+	uint64_t want = slot_id(w, h) | SLOT_REFRESHED | (uint64_t)in_port << SLOT_PORT_SHIFT;
 
-	if (idx == UINT32_MAX)
-		return false;
-	e = &sl_fdb_entries[idx];
-	return (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & (SL_FDB_F_USED | SL_FDB_F_DYING)) ==
-		SL_FDB_F_USED && e->key == key;
+	return c[0] == want || c[1] == want;
 }
 
-/* Remember key -> idx: in the way that has the tag, else in way 0 with the
- * old way 0 moved to way 1 (the least recently filled goes). */
+/* Remember key -> port in way 0, the old way 0 moving to way 1 unless it
+ * is the key's own (the least recently filled goes). */
 static inline void
-fdb_cache_put(struct sl_worker *w, uint64_t h, uint32_t idx)
+fdb_cache_put(struct sl_worker *w, uint64_t h, uint16_t port, bool refreshed)
 {
-	struct sl_fdb_cache_slot *c = fdb_set(w, h);
-	uint32_t tag = fdb_tag(h);
+	uint64_t *c = fdb_set(w, h);
+	uint64_t id = slot_id(w, h);
 
-	if (c[0].tag == tag) {
-		c[0].idx = idx;
-		return;
-	}
-	if (c[1].tag != tag)
+	if ((c[0] ^ id) & ((UINT64_C(1) << TAG_BITS) - 1))
 		c[1] = c[0];
-	c[0].tag = tag;
-	c[0].idx = idx;
+	c[0] = id | (refreshed ? SLOT_REFRESHED : 0) | (uint64_t)port << SLOT_PORT_SHIFT;
 }
 
 /* Source check behind the filter: at most once a second per (MAC, port)
@@ -124,7 +133,7 @@ learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint64_t 
 			/* One store per entry per second at most (style rule 9). */
 			if (__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now)
 				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
-			fdb_cache_put(w, h, (uintptr_t)data);
+			fdb_cache_put(w, h, in_port, true);
 			return;
 		}
 	}
@@ -136,9 +145,9 @@ learn_slow(struct sl_worker *w, struct sl_learn_slot *c, uint64_t key, uint64_t 
 		SL_STAT_ADD(w->stats.learn_ring_full, 1);
 }
 
-/* Sources the FDB cache does not vouch for: the filter is 2-way set
- * associative (direct-mapped, 9% of 2,048 active sources collided and paid
- * a hash lookup each, measured). */
+/* Sources the FDB cache does not vouch for (unknown, moved, not refreshed
+ * this second): the filter is 2-way set associative (direct-mapped, 9% of
+ * 2,048 active sources collided and paid a hash lookup each, measured). */
 static __rte_noinline void
 learn_filtered(struct sl_worker *w, uint64_t key, uint64_t h, uint16_t in_port, uint32_t now)
 {
@@ -152,25 +161,6 @@ learn_filtered(struct sl_worker *w, uint64_t key, uint64_t h, uint16_t in_port, 
 	if (c[1].key == key || (c[0].key != key && c[1].stamp < c[0].stamp))
 		c++;
 	learn_slow(w, c, key, h, in_port, now);
-}
-
-/* Source check: a source the FDB already has on this port costs a look at
- * its entry (refreshing last_seen at most once a second); idx is the FDB
- * cache's candidate for it. */
-static inline void
-learn(struct sl_worker *w, uint64_t key, uint64_t h, uint32_t idx, uint16_t in_port,
-	uint32_t now)
-{
-	if (likely(fdb_entry_valid(idx, key))) {
-		struct sl_fdb_entry *e = &sl_fdb_entries[idx];
-
-		if (likely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) == in_port)) {
-			if (unlikely(__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now))
-				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
-			return;
-		}
-	}
-	learn_filtered(w, key, h, in_port, now);
 }
 
 /* Marks a source key that must not be learned (multicast source). */
@@ -410,26 +400,24 @@ sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct meta md = { .vid = vid, .l2_len = sizeof(*eth) };
 	uint64_t key = sl_fdb_key(vid, &eth->dst_addr), h = key_hash(key);
-	uint32_t idx = fdb_set_find(fdb_set(w, h), h);
+	int found = fdb_find(w, h);
+	uint16_t out;
 	void *data;
 
-	if (!fdb_entry_valid(idx, key)) {
+	if (found >= 0) {
+		out = (uint16_t)found;
+	} else {
 		if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) < 0) {
 			flood(w, s, m, 0, &md);
 			return;
 		}
-		idx = (uintptr_t)data;
-		fdb_cache_put(w, h, idx);
+		out = __atomic_load_n(&sl_fdb_entries[(uintptr_t)data].port, __ATOMIC_RELAXED);
+		fdb_cache_put(w, h, out, false);
 	}
-	{
-		uint16_t out = __atomic_load_n(&sl_fdb_entries[idx].port, __ATOMIC_RELAXED);
-
-		if (((s->vlans[vid].members & s->active_mask) >> out) & 1) {
-			egress(w, s, m, out, &md, NULL);
-			return;
-		}
-	}
-	flood(w, s, m, 0, &md);
+	if (((s->vlans[vid].members & s->active_mask) >> out) & 1)
+		egress(w, s, m, out, &md, NULL);
+	else
+		flood(w, s, m, 0, &md);
 }
 
 void
@@ -441,11 +429,11 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf *fwd[SL_BURST_MAX];
 	struct meta md[SL_BURST_MAX];
 	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX], dh[SL_BURST_MAX], sh[SL_BURST_MAX];
-	uint32_t idx[SL_BURST_MAX], sidx[SL_BURST_MAX];
+	uint16_t outp[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
 	uint16_t miss[SL_BURST_MAX];
-	uint64_t hits = 0, lhits = 0;
+	uint64_t hits = 0, lhits = 0, src_ok = 0;
 	uint16_t nf = 0, nm = 0, vid_run = 0, vid_n = 0, n3 = 0;
 	struct rte_mbuf *l3p[SL_BURST_MAX];
 	uint16_t l3if[SL_BURST_MAX];
@@ -478,7 +466,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 				uint64_t k = sl_fdb_key(md[nf].vid, &eth->src_addr);
 				uint64_t h = key_hash(k);
 
-				learn(w, k, h, fdb_set_find(fdb_set(w, h), h), in_port, now);
+				if (!src_current(w, h, in_port))
+					learn_filtered(w, k, h, in_port, now);
 			}
 			l3p[n3] = m;
 			l3if[n3] = s->vlans[md[nf].vid].l3_iface - 1;
@@ -490,7 +479,6 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 				!rte_is_zero_ether_addr(&eth->src_addr)) {
 			skeys[nf] = sl_fdb_key(md[nf].vid, &eth->src_addr);
 			sh[nf] = key_hash(skeys[nf]);
-			rte_prefetch0(fdb_set(w, sh[nf]));
 		}
 		/* An untagged frame into a VLAN with tagged members will likely
 		 * get a tag pushed: the 4 bytes go into the headroom's last cache
@@ -500,9 +488,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 				-(int)sizeof(struct rte_vlan_hdr)));
 		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
 		dh[nf] = key_hash(keys[nf]);
-		/* Cache sets and entries are L1 misses for a flow set larger
-		 * than a few hundred: prefetch now, use in the next passes. */
-		rte_prefetch0(fdb_set(w, dh[nf]));
+		/* Cache sets are L1 misses for a flow set larger than a few
+		 * hundred: prefetch now, use in the next pass. */
 		fwd[nf++] = m;
 	}
 	if (vid_n)
@@ -511,51 +498,45 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		sl_l3_burst(w, s, l3p, l3if, l3l2, n3);
 	if (nf == 0)
 		return;
-	sl_tx_batch_init(&batch);
 	for (uint16_t i = 0; i < nf; i++) {
-		idx[i] = fdb_set_find(fdb_set(w, dh[i]), dh[i]);
-		if (idx[i] != UINT32_MAX)
-			rte_prefetch0(&sl_fdb_entries[idx[i]]);
-		sidx[i] = UINT32_MAX;
-		if (skeys[i] != NO_LEARN) {
-			sidx[i] = fdb_set_find(fdb_set(w, sh[i]), sh[i]);
-			if (sidx[i] != UINT32_MAX)
-				rte_prefetch0(&sl_fdb_entries[sidx[i]]);
-		}
-	}
-	for (uint16_t i = 0; i < nf; i++) {
-		if (fdb_entry_valid(idx[i], keys[i])) {
+		int found = fdb_find(w, dh[i]);
+
+		if (found >= 0) {
+			outp[i] = (uint16_t)found;
 			hits |= UINT64_C(1) << i;
 		} else if (!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
 				rte_pktmbuf_mtod(fwd[i], void *))) {
 			kp[nm] = &keys[i];
 			miss[nm++] = i;
 		}
+		if (skeys[i] == NO_LEARN ||
+				src_current(w, sh[i], in_port))
+			src_ok |= UINT64_C(1) << i;
 	}
-	if (nm) {
+	if (unlikely(nm != 0)) {
 		rte_hash_lookup_bulk_data(sl_fdb_hash, kp, nm, &lhits, data);
 		for (uint16_t k = 0; k < nm; k++) {
 			uint16_t i = miss[k];
 
 			if (!((lhits >> k) & 1))
 				continue;
-			idx[i] = (uintptr_t)data[k];
+			outp[i] = __atomic_load_n(&sl_fdb_entries[(uintptr_t)data[k]].port,
+				__ATOMIC_RELAXED);
 			hits |= UINT64_C(1) << i;
-			fdb_cache_put(w, dh[i], idx[i]);
+			fdb_cache_put(w, dh[i], outp[i], false);
 		}
 	}
 
+	sl_tx_batch_init(&batch);
 	for (uint16_t i = 0; i < nf; i++) {
 		struct rte_mbuf *m = fwd[i];
 		uint16_t out;
 
-		if (likely(skeys[i] != NO_LEARN))
-			learn(w, skeys[i], sh[i], sidx[i], in_port, now);
+		if (unlikely(!((src_ok >> i) & 1)))
+			learn_filtered(w, skeys[i], sh[i], in_port, now);
 
 		if (likely((hits >> i) & 1)) {
-			const struct sl_fdb_entry *e = &sl_fdb_entries[idx[i]];
-
-			out = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
+			out = outp[i];
 			if (unlikely(out == in_port)) {
 				sl_drop(w, m, SL_DROP_SAME_PORT);
 				continue;

@@ -5,6 +5,7 @@
 #define SL_L2_DP_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -36,6 +37,36 @@ struct sl_learn_ev {
 
 extern struct rte_hash *sl_fdb_hash;
 extern struct sl_fdb_entry *sl_fdb_entries;
+/* FDB generation: the control thread bumps it (release) after every delete
+ * and every move, so workers' FDB caches (worker.h) drop what they knew.
+ * Adds need no bump: caches hold no negative results. */
+extern uint32_t sl_fdb_gen;
+
+#define SL_FDB_EPOCH_BITS 5
+
+/* worker, once per loop iteration before any FDB lookup: a new FDB
+ * generation or a new second starts a new cache epoch (slots of older
+ * epochs are misses; a source's first packet in a second refreshes its
+ * entry's last_seen). The cache is wiped when the epoch wraps, so an old
+ * slot never looks current. A slot filled after this read but before a
+ * concurrent bump is dropped by the next iteration's read; RCU's quiescent
+ * report orders that before any grace period the control thread waits for. */
+static inline void
+sl_fdb_cache_sync(struct sl_worker *w)
+{
+	uint32_t gen = __atomic_load_n(&sl_fdb_gen, __ATOMIC_ACQUIRE);
+	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
+
+	if (likely(gen == w->fdb_gen && now == w->fdb_now))
+		return;
+	w->fdb_gen = gen;
+	w->fdb_now = now;
+	w->fdb_epoch = (w->fdb_epoch + 1) & ((1u << SL_FDB_EPOCH_BITS) - 1);
+	if (unlikely(w->fdb_epoch == 0)) {
+		memset(w->fdb_cache, 0, sizeof(w->fdb_cache));
+		w->fdb_epoch = 1;
+	}
+}
 
 /* Key: VLAN in the top 16 bits, the MAC's 6 bytes (wire order) below. */
 static inline uint64_t

@@ -1369,10 +1369,10 @@ punt_drain(void)
 		struct rte_mbuf *pkts[32];
 		unsigned int n, total = 0;
 
-		if (sl_workers[w].punt_ring == NULL)
+		if (sl_workers[w]->punt_ring == NULL)
 			continue;
 		do {
-			n = rte_ring_sc_dequeue_burst(sl_workers[w].punt_ring, (void **)pkts,
+			n = rte_ring_sc_dequeue_burst(sl_workers[w]->punt_ring, (void **)pkts,
 				RTE_DIM(pkts), NULL);
 			for (unsigned int i = 0; i < n; i++)
 				punt_one(pkts[i]);
@@ -1671,9 +1671,9 @@ sl_neigh_init(void)
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "sl_punt_%u", w);
-		sl_workers[w].punt_ring = rte_ring_create(name, SL_PUNT_RING_SIZE,
-			rte_lcore_to_socket_id(sl_workers[w].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (sl_workers[w].punt_ring == NULL)
+		sl_workers[w]->punt_ring = rte_ring_create(name, SL_PUNT_RING_SIZE,
+			rte_lcore_to_socket_id(sl_workers[w]->lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (sl_workers[w]->punt_ring == NULL)
 			return -ENOMEM;
 	}
 	icmp_last = rte_get_tsc_cycles();
@@ -1696,11 +1696,11 @@ sl_neigh_fini(void)
 				rte_pktmbuf_free(neighs[pos].held[i]);
 	}
 	for (unsigned int w = 0; w < sl_n_workers; w++) {
-		while (sl_workers[w].punt_ring != NULL &&
-				rte_ring_dequeue(sl_workers[w].punt_ring, (void **)&m) == 0)
+		while (sl_workers[w]->punt_ring != NULL &&
+				rte_ring_dequeue(sl_workers[w]->punt_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
-		rte_ring_free(sl_workers[w].punt_ring);
-		sl_workers[w].punt_ring = NULL;
+		rte_ring_free(sl_workers[w]->punt_ring);
+		sl_workers[w]->punt_ring = NULL;
 	}
 	while (sl_inject_ring != NULL && rte_ring_dequeue(sl_inject_ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);

@@ -541,7 +541,7 @@ test_publish_frees_old_snapshot_only_after_reader_quiescent(void **state)
 	assert_ptr_equal(sl_snapshot_get(), s1);
 	gp0 = sl_rcu_stats()->grace_periods;
 
-	assert_int_equal(rte_eal_remote_launch(reader, NULL, sl_workers[0].lcore), 0);
+	assert_int_equal(rte_eal_remote_launch(reader, NULL, sl_workers[0]->lcore), 0);
 	deadline = rte_rdtsc() + 5 * rte_get_tsc_hz();
 	while (__atomic_load_n(&rd.phase, __ATOMIC_ACQUIRE) < 1 && rte_rdtsc() < deadline)
 		rte_pause();
@@ -551,7 +551,7 @@ test_publish_frees_old_snapshot_only_after_reader_quiescent(void **state)
 	sl_snapshot_publish(s2);	/* waits for the reader, then frees s1 */
 	dt = rte_rdtsc() - t0;
 	phase_at_return = __atomic_load_n(&rd.phase, __ATOMIC_ACQUIRE);
-	assert_int_equal(rte_eal_wait_lcore(sl_workers[0].lcore), 0);
+	assert_int_equal(rte_eal_wait_lcore(sl_workers[0]->lcore), 0);
 
 	assert_true(phase_at_return >= 2);
 	assert_int_equal(rd.corrupt, 0);
@@ -597,7 +597,7 @@ inject(unsigned int n, uint32_t seq0)
 static void
 test_worker_loop_forwards_xconnect_and_drops_no_output(void **state)
 {
-	const struct sl_worker_stats *st = &sl_workers[0].stats;
+	const struct sl_worker_stats *st = &sl_workers[0]->stats;
 	uint64_t rx0 = st->rx_packets, tx0 = st->tx_packets;
 	uint64_t nout0 = st->drops[SL_DROP_NO_OUTPUT], deadline;
 	unsigned int got = 0;
