@@ -42,6 +42,14 @@ key_hash(uint64_t key)
 	return key * UINT64_C(0x9E3779B97F4A7C15);
 }
 
+/* The key back from its hash (the multiplier's inverse modulo 2^64): the
+ * burst keeps hashes only. */
+static inline uint64_t
+key_unhash(uint64_t h)
+{
+	return h * UINT64_C(0xF1DE83E19937733D);
+}
+
 static inline uint32_t
 learn_set(uint64_t h)
 {
@@ -309,10 +317,19 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 	}
 }
 
+/* What classification needs of the ingress port, copied once a burst (as
+ * locals the compiler need not reload after every store). */
+struct ingress {
+	uint16_t port;
+	uint16_t pvid;
+	uint16_t max_len;
+	bool trunk;
+};
+
 /* Classify one frame; returns false (and drops it) if it cannot be bridged. */
 static inline bool
-classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_port *ip,
-	uint16_t in_port, struct rte_mbuf *m, struct meta *md)
+classify(struct sl_worker *w, const struct sl_snapshot *s, struct ingress ip,
+	struct rte_mbuf *m, struct meta *md)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	uint32_t len = m->pkt_len;
@@ -341,21 +358,21 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, const struct sl_dp_po
 		md->pcp = tci & 0xf000;	/* PCP and DEI travel with the frame */
 		md->vid = tci & 0x0fff;
 		len -= sizeof(*vh);
-		if (md->vid != 0 && unlikely(ip->mode != SL_VLAN_MODE_TRUNK ||
-				!((s->vlans[md->vid].members >> in_port) & 1))) {
+		if (md->vid != 0 && unlikely(!ip.trunk ||
+				!((s->vlans[md->vid].members >> ip.port) & 1))) {
 			sl_drop(w, m, SL_DROP_VLAN_NOT_ALLOWED);
 			return false;
 		}
 	}
 	/* Untagged and priority-tagged (VID 0) frames take the port VLAN. */
 	if (md->vid == 0) {
-		md->vid = ip->pvid;
+		md->vid = ip.pvid;
 		if (unlikely(md->vid == 0)) {
 			sl_drop(w, m, SL_DROP_UNTAGGED_NOT_ALLOWED);
 			return false;
 		}
 	}
-	if (unlikely(len > ip->max_len)) {
+	if (unlikely(len > ip.max_len)) {
 		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
 		return false;
 	}
@@ -424,11 +441,15 @@ void
 sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct sl_dp_port *ip = &s->ports[in_port];
+	const struct sl_dp_port *dp = &s->ports[in_port];
+	const struct ingress ip = {
+		.port = in_port, .pvid = dp->pvid, .max_len = dp->max_len,
+		.trunk = dp->mode == SL_VLAN_MODE_TRUNK,
+	};
 	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
 	struct rte_mbuf *fwd[SL_BURST_MAX];
 	struct meta md[SL_BURST_MAX];
-	uint64_t keys[SL_BURST_MAX], skeys[SL_BURST_MAX], dh[SL_BURST_MAX], sh[SL_BURST_MAX];
+	uint64_t dh[SL_BURST_MAX], sh[SL_BURST_MAX], keys[SL_BURST_MAX];
 	uint16_t outp[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
@@ -448,7 +469,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		if (!classify(w, s, ip, in_port, m, &md[nf]))
+		if (!classify(w, s, ip, m, &md[nf]))
 			continue;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		/* per-VLAN rx counter: one update per run of a VLAN, not per packet */
@@ -474,20 +495,14 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			l3l2[n3++] = md[nf].l2_len;
 			continue;
 		}
-		skeys[nf] = NO_LEARN;
+		/* Multicast and all-zero sources are never learned: their hash
+		 * is 0, which no learnable key has (the hash is a bijection and
+		 * key 0 is VLAN 0's zero MAC). */
+		sh[nf] = 0;
 		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
-				!rte_is_zero_ether_addr(&eth->src_addr)) {
-			skeys[nf] = sl_fdb_key(md[nf].vid, &eth->src_addr);
-			sh[nf] = key_hash(skeys[nf]);
-		}
-		/* An untagged frame into a VLAN with tagged members will likely
-		 * get a tag pushed: the 4 bytes go into the headroom's last cache
-		 * line, which no one has touched. Ask for it now. */
-		if (!md[nf].tagged && s->vlans[md[nf].vid].tagged)
-			rte_prefetch0_write(rte_pktmbuf_mtod_offset(m, char *,
-				-(int)sizeof(struct rte_vlan_hdr)));
-		keys[nf] = sl_fdb_key(md[nf].vid, &eth->dst_addr);
-		dh[nf] = key_hash(keys[nf]);
+				!rte_is_zero_ether_addr(&eth->src_addr))
+			sh[nf] = key_hash(sl_fdb_key(md[nf].vid, &eth->src_addr));
+		dh[nf] = key_hash(sl_fdb_key(md[nf].vid, &eth->dst_addr));
 		/* Cache sets are L1 misses for a flow set larger than a few
 		 * hundred: prefetch now, use in the next pass. */
 		fwd[nf++] = m;
@@ -506,10 +521,11 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			hits |= UINT64_C(1) << i;
 		} else if (!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
 				rte_pktmbuf_mtod(fwd[i], void *))) {
-			kp[nm] = &keys[i];
+			keys[nm] = key_unhash(dh[i]);
+			kp[nm] = &keys[nm];
 			miss[nm++] = i;
 		}
-		if (skeys[i] == NO_LEARN ||
+		if (sh[i] == 0 ||
 				src_current(w, sh[i], in_port))
 			src_ok |= UINT64_C(1) << i;
 	}
@@ -533,7 +549,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		uint16_t out;
 
 		if (unlikely(!((src_ok >> i) & 1)))
-			learn_filtered(w, skeys[i], sh[i], in_port, now);
+			learn_filtered(w, key_unhash(sh[i]), sh[i], in_port, now);
 
 		if (likely((hits >> i) & 1)) {
 			out = outp[i];
