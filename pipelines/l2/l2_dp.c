@@ -20,13 +20,23 @@
  * private header mbuf chained to a clone of the payload (no payload copy). */
 #define FLOOD_COPY_MAX 256
 
-struct meta {
-	uint16_t vid;
-	uint16_t pcp;		/* PCP and DEI bits, in place (mask 0xf000) */
-	uint8_t tagged;		/* frame carries an 802.1Q header now */
-	uint8_t l2_len;
-	uint8_t prio;		/* priority-tagged (VID 0): the tag needs its VID */
-};
+/* Per-frame classification, one word built in a register and stored once:
+ * the 802.1Q TCI the frame leaves with (PCP and DEI as received, the VLAN it
+ * was classified into), whether it carries a tag now, and whether that tag
+ * was priority-only (VID 0: flooding must not share it unchanged). */
+typedef uint32_t meta_t;
+#define MD_TAGGED (UINT32_C(1) << 16)
+#define MD_PRIO (UINT32_C(1) << 17)
+
+static inline uint16_t md_vid(meta_t md) { return md & 0x0fff; }
+static inline uint16_t md_tci(meta_t md) { return (uint16_t)md; }
+static inline bool md_tagged(meta_t md) { return md & MD_TAGGED; }
+static inline bool md_prio(meta_t md) { return md & MD_PRIO; }
+static inline uint8_t
+md_l2_len(meta_t md)
+{
+	return md_tagged(md) ? RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN : RTE_ETHER_HDR_LEN;
+}
 
 /* Fibonacci hash of an FDB key (60 bits: VLAN, MAC). Multiplying by an odd
  * constant is a bijection of 64-bit words: the top 12 bits pick a set of
@@ -193,15 +203,15 @@ move_macs(void *dst, const void *src)
  * Inlined into the unicast path (a call cost ~5 cycles a packet). */
 static __rte_always_inline void
 egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
-	const struct meta *md, struct sl_tx_batch *b)
+	meta_t md, struct sl_tx_batch *b)
 {
-	bool want_tag = (s->vlans[md->vid].tagged >> out) & 1;
+	bool want_tag = (s->vlans[md_vid(md)].tagged >> out) & 1;
 	struct rte_ether_hdr *eth;
 	struct rte_vlan_hdr *vh;
 	uint32_t len;
 
 	if (want_tag) {
-		if (!md->tagged) {
+		if (!md_tagged(md)) {
 			eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*vh));
 			if (unlikely(eth == NULL)) {
 				sl_drop(w, m, SL_DROP_NO_MBUF);
@@ -213,10 +223,10 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		}
 		vh = (struct rte_vlan_hdr *)(eth + 1);
-		vh->vlan_tci = rte_cpu_to_be_16(md->pcp | md->vid);
+		vh->vlan_tci = rte_cpu_to_be_16(md_tci(md));
 		len = m->pkt_len - sizeof(*vh);
 	} else {
-		if (md->tagged) {
+		if (md_tagged(md)) {
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 			move_macs((char *)eth + sizeof(*vh), eth);
 			rte_pktmbuf_adj(m, sizeof(*vh));
@@ -235,7 +245,7 @@ egress(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uin
 
 static __rte_noinline void
 egress_flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t out,
-	const struct meta *md)
+	meta_t md)
 {
 	egress(w, s, m, out, md, NULL);
 }
@@ -271,9 +281,9 @@ err_hdr:
  * ingress port). */
 static void
 flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint64_t exclude,
-	const struct meta *md)
+	meta_t md)
 {
-	uint64_t out = s->vlans[md->vid].members & s->active_mask & ~exclude;
+	uint64_t out = s->vlans[md_vid(md)].members & s->active_mask & ~exclude;
 	uint64_t tagged, same;
 	uint16_t last;
 
@@ -281,14 +291,14 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 		sl_drop(w, m, SL_DROP_FLOOD_EMPTY);
 		return;
 	}
-	SL_STAT_ADD(w->vlan_flood[md->vid], 1);
+	SL_STAT_ADD(w->vlan_flood[md_vid(md)], 1);
 	/* Members that send the frame exactly as it is (untagged in, untagged
 	 * out; tagged in, same tag out) share the original by reference count:
 	 * no copy at all. The others get copies, made first while the
 	 * original's header is intact; without sharers the original itself
 	 * goes to the last member. */
-	tagged = s->vlans[md->vid].tagged;
-	same = !md->tagged ? out & ~tagged : md->prio ? 0 : out & tagged;
+	tagged = s->vlans[md_vid(md)].tagged;
+	same = !md_tagged(md) ? out & ~tagged : md_prio(md) ? 0 : out & tagged;
 	out &= ~same;
 	if (same == 0) {
 		last = 63 - __builtin_clzll(out);
@@ -300,7 +310,7 @@ flood(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint
 		struct rte_mbuf *c;
 
 		out &= out - 1;
-		c = flood_copy(w, m, md->l2_len, s->ports[p].tx_multiseg);
+		c = flood_copy(w, m, md_l2_len(md), s->ports[p].tx_multiseg);
 		if (unlikely(c == NULL)) {
 			SL_STAT_ADD(w->stats.drops[SL_DROP_NO_MBUF], 1);
 			continue;
@@ -329,7 +339,7 @@ struct ingress {
 /* Classify one frame; returns false (and drops it) if it cannot be bridged. */
 static inline bool
 classify(struct sl_worker *w, const struct sl_snapshot *s, struct ingress ip,
-	struct rte_mbuf *m, struct meta *md)
+	struct rte_mbuf *m, meta_t *mdp)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	uint32_t len = m->pkt_len;
@@ -338,11 +348,6 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, struct ingress ip,
 		sl_drop(w, m, SL_DROP_TRUNCATED);
 		return false;
 	}
-	md->tagged = 0;
-	md->prio = 0;
-	md->pcp = 0;
-	md->vid = 0;
-	md->l2_len = sizeof(*eth);
 	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
 		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
 		uint16_t tci;
@@ -352,25 +357,29 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, struct ingress ip,
 			return false;
 		}
 		tci = rte_be_to_cpu_16(vh->vlan_tci);
-		md->tagged = 1;
-		md->prio = (tci & 0x0fff) == 0;
-		md->l2_len += sizeof(*vh);
-		md->pcp = tci & 0xf000;	/* PCP and DEI travel with the frame */
-		md->vid = tci & 0x0fff;
 		len -= sizeof(*vh);
-		if (md->vid != 0 && unlikely(!ip.trunk ||
-				!((s->vlans[md->vid].members >> ip.port) & 1))) {
-			sl_drop(w, m, SL_DROP_VLAN_NOT_ALLOWED);
-			return false;
+		if (likely((tci & 0x0fff) != 0)) {
+			if (unlikely(!ip.trunk ||
+					!((s->vlans[tci & 0x0fff].members >> ip.port) & 1))) {
+				sl_drop(w, m, SL_DROP_VLAN_NOT_ALLOWED);
+				return false;
+			}
+			*mdp = tci | MD_TAGGED;
+		} else {
+			/* Priority-tagged: the port VLAN, the PCP kept. */
+			if (unlikely(ip.pvid == 0)) {
+				sl_drop(w, m, SL_DROP_UNTAGGED_NOT_ALLOWED);
+				return false;
+			}
+			*mdp = (tci & 0xf000) | ip.pvid | MD_TAGGED | MD_PRIO;
 		}
-	}
-	/* Untagged and priority-tagged (VID 0) frames take the port VLAN. */
-	if (md->vid == 0) {
-		md->vid = ip.pvid;
-		if (unlikely(md->vid == 0)) {
+	} else {
+		/* Untagged frames take the port VLAN. */
+		if (unlikely(ip.pvid == 0)) {
 			sl_drop(w, m, SL_DROP_UNTAGGED_NOT_ALLOWED);
 			return false;
 		}
+		*mdp = ip.pvid;
 	}
 	if (unlikely(len > ip.max_len)) {
 		sl_drop(w, m, SL_DROP_MTU_EXCEEDED);
@@ -384,7 +393,7 @@ classify(struct sl_worker *w, const struct sl_snapshot *s, struct ingress ip,
  * copy goes to the control thread. */
 static __rte_noinline bool
 to_router(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
-	const struct meta *md, uint16_t iface)
+	meta_t md, uint16_t iface)
 {
 	const char *p = rte_pktmbuf_mtod(m, const char *);
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
@@ -395,9 +404,9 @@ to_router(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 		return true;
 	if (!rte_is_multicast_ether_addr(&eth->dst_addr))
 		return false;
-	memcpy(&type, p + md->l2_len - 2, sizeof(type));
+	memcpy(&type, p + md_l2_len(md) - 2, sizeof(type));
 	if (type != RTE_BE16(RTE_ETHER_TYPE_ARP) && (type != RTE_BE16(RTE_ETHER_TYPE_IPV6) ||
-			!sl_ip6_for_router(m, md->l2_len)))
+			!sl_ip6_for_router(m, md_l2_len(md))))
 		return false;
 	/* A copy, not a reference: flooding may rewrite the original's tag
 	 * while the control thread reads it. */
@@ -407,7 +416,7 @@ to_router(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m,
 		return false;
 	}
 	sl_punt(w, c, type == RTE_BE16(RTE_ETHER_TYPE_ARP) ? SL_PUNT_ARP : SL_PUNT_ND,
-		md->l2_len, iface, 0);
+		md_l2_len(md), iface, 0);
 	return false;
 }
 
@@ -415,7 +424,7 @@ void
 sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *m, uint16_t vid)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	struct meta md = { .vid = vid, .l2_len = sizeof(*eth) };
+	meta_t md = vid;
 	uint64_t key = sl_fdb_key(vid, &eth->dst_addr), h = key_hash(key);
 	int found = fdb_find(w, h);
 	uint16_t out;
@@ -425,16 +434,16 @@ sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *
 		out = (uint16_t)found;
 	} else {
 		if (rte_hash_lookup_data(sl_fdb_hash, &key, &data) < 0) {
-			flood(w, s, m, 0, &md);
+			flood(w, s, m, 0, md);
 			return;
 		}
 		out = __atomic_load_n(&sl_fdb_entries[(uintptr_t)data].port, __ATOMIC_RELAXED);
 		fdb_cache_put(w, h, out, false);
 	}
 	if (((s->vlans[vid].members & s->active_mask) >> out) & 1)
-		egress(w, s, m, out, &md, NULL);
+		egress(w, s, m, out, md, NULL);
 	else
-		flood(w, s, m, 0, &md);
+		flood(w, s, m, 0, md);
 }
 
 void
@@ -448,7 +457,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	};
 	uint32_t now = __atomic_load_n(&sl_now_s, __ATOMIC_RELAXED);
 	struct rte_mbuf *fwd[SL_BURST_MAX];
-	struct meta md[SL_BURST_MAX];
+	meta_t md[SL_BURST_MAX];
 	uint64_t dh[SL_BURST_MAX], sh[SL_BURST_MAX], keys[SL_BURST_MAX];
 	uint16_t outp[SL_BURST_MAX];
 	const void *kp[SL_BURST_MAX];
@@ -473,26 +482,26 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			continue;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		/* per-VLAN rx counter: one update per run of a VLAN, not per packet */
-		if (md[nf].vid != vid_run) {
+		if (md_vid(md[nf]) != vid_run) {
 			if (vid_n)
 				SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
-			vid_run = md[nf].vid;
+			vid_run = md_vid(md[nf]);
 			vid_n = 0;
 		}
 		vid_n++;
-		if (unlikely(s->vlans[md[nf].vid].l3_iface != 0) &&
-				to_router(w, s, m, &md[nf], s->vlans[md[nf].vid].l3_iface - 1)) {
+		if (unlikely(s->vlans[md_vid(md[nf])].l3_iface != 0) &&
+				to_router(w, s, m, md[nf], s->vlans[md_vid(md[nf])].l3_iface - 1)) {
 			if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 					!rte_is_zero_ether_addr(&eth->src_addr)) {
-				uint64_t k = sl_fdb_key(md[nf].vid, &eth->src_addr);
+				uint64_t k = sl_fdb_key(md_vid(md[nf]), &eth->src_addr);
 				uint64_t h = key_hash(k);
 
 				if (!src_current(w, h, in_port))
 					learn_filtered(w, k, h, in_port, now);
 			}
 			l3p[n3] = m;
-			l3if[n3] = s->vlans[md[nf].vid].l3_iface - 1;
-			l3l2[n3++] = md[nf].l2_len;
+			l3if[n3] = s->vlans[md_vid(md[nf])].l3_iface - 1;
+			l3l2[n3++] = md_l2_len(md[nf]);
 			continue;
 		}
 		/* Multicast and all-zero sources are never learned: their hash
@@ -501,8 +510,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		sh[nf] = 0;
 		if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 				!rte_is_zero_ether_addr(&eth->src_addr))
-			sh[nf] = key_hash(sl_fdb_key(md[nf].vid, &eth->src_addr));
-		dh[nf] = key_hash(sl_fdb_key(md[nf].vid, &eth->dst_addr));
+			sh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->src_addr));
+		dh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->dst_addr));
 		/* Cache sets are L1 misses for a flow set larger than a few
 		 * hundred: prefetch now, use in the next pass. */
 		fwd[nf++] = m;
@@ -560,22 +569,22 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			/* Known unicast goes only to a member of the frame's VLAN:
 			 * an entry can outlive a VLAN change of its port (static, or
 			 * until the flush), and must never leak a frame across. */
-			if (unlikely(!((s->vlans[md[i].vid].members >> out) & 1))) {
+			if (unlikely(!((s->vlans[md_vid(md[i])].members >> out) & 1))) {
 				sl_drop(w, m, SL_DROP_EGRESS_NOT_IN_VLAN);
 				continue;
 			}
 			/* An entry of a port being removed: flood until flushed. */
 			if (likely((s->active_mask >> out) & 1)) {
-				egress(w, s, m, out, &md[i], &batch);
+				egress(w, s, m, out, md[i], &batch);
 				continue;
 			}
-		} else if (unlikely(!s->vlans[md[i].vid].flood_unknown) &&
+		} else if (unlikely(!s->vlans[md_vid(md[i])].flood_unknown) &&
 				!rte_is_multicast_ether_addr((const struct rte_ether_addr *)
 					rte_pktmbuf_mtod(m, void *))) {
 			sl_drop(w, m, SL_DROP_FLOOD_OFF);
 			continue;
 		}
-		flood(w, s, m, UINT64_C(1) << in_port, &md[i]);
+		flood(w, s, m, UINT64_C(1) << in_port, md[i]);
 	}
 	sl_tx_batch_send(w, s, &batch);
 }
