@@ -446,6 +446,28 @@ sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *
 		flood(w, s, m, 0, md);
 }
 
+/* Per-VLAN rx counters of the n bridged frames of a burst: one add when they
+ * are all of one VLAN (vid_mixed == 0), else one per run of a VLAN. (Frames
+ * to the router are counted one by one.) */
+static inline void
+vlan_rx_count(struct sl_worker *w, const meta_t *md, uint16_t n, uint32_t vid_mixed)
+{
+	uint16_t run = 0;
+
+	if (n == 0)
+		return;
+	if (likely(vid_mixed == 0)) {
+		SL_STAT_ADD(w->vlan_rx[md_vid(md[0])], n);
+		return;
+	}
+	for (uint16_t i = 1; i <= n; i++) {
+		if (i == n || md_vid(md[i]) != md_vid(md[run])) {
+			SL_STAT_ADD(w->vlan_rx[md_vid(md[run])], i - run);
+			run = i;
+		}
+	}
+}
+
 void
 sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf **pkts, uint16_t n)
@@ -464,7 +486,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	void *data[SL_BURST_MAX];
 	uint16_t miss[SL_BURST_MAX];
 	uint64_t hits = 0, lhits = 0, src_ok = 0;
-	uint16_t nf = 0, nm = 0, vid_run = 0, vid_n = 0, n3 = 0;
+	uint16_t nf = 0, nm = 0, n3 = 0;
+	uint32_t vid_mixed = 0;
 	struct rte_mbuf *l3p[SL_BURST_MAX];
 	uint16_t l3if[SL_BURST_MAX];
 	uint8_t l3l2[SL_BURST_MAX];
@@ -481,16 +504,9 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		if (!classify(w, s, ip, m, &md[nf]))
 			continue;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-		/* per-VLAN rx counter: one update per run of a VLAN, not per packet */
-		if (md_vid(md[nf]) != vid_run) {
-			if (vid_n)
-				SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
-			vid_run = md_vid(md[nf]);
-			vid_n = 0;
-		}
-		vid_n++;
 		if (unlikely(s->vlans[md_vid(md[nf])].l3_iface != 0) &&
 				to_router(w, s, m, md[nf], s->vlans[md_vid(md[nf])].l3_iface - 1)) {
+			SL_STAT_ADD(w->vlan_rx[md_vid(md[nf])], 1);
 			if (!rte_is_multicast_ether_addr(&eth->src_addr) &&
 					!rte_is_zero_ether_addr(&eth->src_addr)) {
 				uint64_t k = sl_fdb_key(md_vid(md[nf]), &eth->src_addr);
@@ -512,12 +528,12 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 				!rte_is_zero_ether_addr(&eth->src_addr))
 			sh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->src_addr));
 		dh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->dst_addr));
+		vid_mixed |= (md[nf] ^ md[0]) & 0x0fff;
 		/* Cache sets are L1 misses for a flow set larger than a few
 		 * hundred: prefetch now, use in the next pass. */
 		fwd[nf++] = m;
 	}
-	if (vid_n)
-		SL_STAT_ADD(w->vlan_rx[vid_run], vid_n);
+	vlan_rx_count(w, md, nf, vid_mixed);
 	if (n3)
 		sl_l3_burst(w, s, l3p, l3if, l3l2, n3);
 	if (nf == 0)
