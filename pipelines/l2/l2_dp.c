@@ -491,6 +491,8 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	struct rte_mbuf *l3p[SL_BURST_MAX];
 	uint16_t l3if[SL_BURST_MAX];
 	uint8_t l3l2[SL_BURST_MAX];
+	struct rte_mbuf *batch_pkts[SL_BURST_MAX];
+	uint16_t batch_port[SL_BURST_MAX];
 	struct sl_tx_batch batch;
 
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -568,7 +570,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		}
 	}
 
-	sl_tx_batch_init(&batch);
+	sl_tx_batch_init(&batch, batch_pkts, batch_port);
 	for (uint16_t i = 0; i < nf; i++) {
 		struct rte_mbuf *m = fwd[i];
 		uint16_t out;

@@ -510,9 +510,11 @@ l3_burst(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf **pkt
 	uint16_t i4[SL_BURST_MAX], i6[SL_BURST_MAX];
 	uint16_t vrf4 = 0, vrf6 = 0, n4 = 0, n6 = 0;
 	bool mixed4 = false, mixed6 = false;
+	struct rte_mbuf *o_pkts[SL_BURST_MAX];
+	uint16_t o_port[SL_BURST_MAX];
 	struct sl_tx_batch o;
 
-	sl_tx_batch_init(&o);
+	sl_tx_batch_init(&o, o_pkts, o_port);
 	if (uniform)
 		vrf4 = vrf6 = s->ifaces[uiface].vrf;
 	for (uint16_t i = 0; i < n; i++) {

@@ -88,20 +88,27 @@ sl_tx_flush(struct sl_worker *w, const struct sl_snapshot *s)
  * burst: when they all leave by one port (the common case) in one tx_burst
  * straight from this array, else through the per-port staging buffers.
  * Staging each packet as it is decided costs a store-to-load dependency on
- * the buffer's count per packet (~5 cycles a packet, measured). */
+ * the buffer's count per packet (~5 cycles a packet, measured). The arrays
+ * are the caller's: only they reach tx_burst, so the count, first port and
+ * `mixed` never have their address taken and stay in registers (inside the
+ * struct with the arrays they were loaded and stored per packet, ~1 cycle a
+ * packet on the L2 trunk->access bench). */
 struct sl_tx_batch {
 	uint16_t n;
 	uint16_t port0;
 	bool mixed;
-	struct rte_mbuf *pkts[SL_BURST_MAX];
-	uint16_t port[SL_BURST_MAX];
+	struct rte_mbuf **pkts;	/* SL_BURST_MAX */
+	uint16_t *port;		/* SL_BURST_MAX */
 };
 
 static inline void
-sl_tx_batch_init(struct sl_tx_batch *b)
+sl_tx_batch_init(struct sl_tx_batch *b, struct rte_mbuf **pkts, uint16_t *port)
 {
 	b->n = 0;
+	b->port0 = 0;
 	b->mixed = false;
+	b->pkts = pkts;
+	b->port = port;
 }
 
 static __rte_always_inline void
