@@ -88,19 +88,27 @@ fdb_set(struct sl_worker *w, uint64_t h)
 	return &w->fdb_cache[(h >> TAG_BITS) * 2];
 }
 
-/* Tag and epoch a current slot for the key hashed to h has. */
+/* The current epoch as a slot field. */
 static inline uint64_t
-slot_id(const struct sl_worker *w, uint64_t h)
+slot_epoch(const struct sl_worker *w)
 {
-	return (h & ((UINT64_C(1) << TAG_BITS) - 1)) | (uint64_t)w->fdb_epoch << SLOT_EPOCH_SHIFT;
+	return (uint64_t)w->fdb_epoch << SLOT_EPOCH_SHIFT;
 }
 
-/* Port of the current slot for the key hashed to h, or -1. */
+/* Tag and epoch a current slot for the key hashed to h has. */
+static inline uint64_t
+slot_id(uint64_t epoch, uint64_t h)
+{
+	return (h & ((UINT64_C(1) << TAG_BITS) - 1)) | epoch;
+}
+
+/* Port of the current slot for the key hashed to h, or -1 (epoch: the
+ * caller's slot_epoch(), kept in a register across a burst). */
 static inline int
-fdb_find(struct sl_worker *w, uint64_t h)
+fdb_find(struct sl_worker *w, uint64_t h, uint64_t epoch)
 {
 	const uint64_t *c = fdb_set(w, h);
-	uint64_t id = slot_id(w, h);
+	uint64_t id = slot_id(epoch, h);
 
 	if ((c[0] & SLOT_ID_MASK) == id)
 		return (int)(c[0] >> SLOT_PORT_SHIFT);
@@ -109,13 +117,22 @@ fdb_find(struct sl_worker *w, uint64_t h)
 	return -1;
 }
 
-/* The source hashed to h is known on in_port and refreshed this second. */
+/* What a slot holds for a source refreshed this second on in_port, but
+ * its tag. */
+static inline uint64_t
+src_want(uint64_t epoch, uint16_t in_port)
+{
+	return epoch | SLOT_REFRESHED | (uint64_t)in_port << SLOT_PORT_SHIFT;
+}
+
+/* The source hashed to h is known on in_port and refreshed this second
+ * (want: src_want()). */
 static inline bool
-src_current(struct sl_worker *w, uint64_t h, uint16_t in_port)
+src_current(struct sl_worker *w, uint64_t h, uint64_t want)
 {
 	const uint64_t *c = fdb_set(w, h);
-	uint64_t want = slot_id(w, h) | SLOT_REFRESHED | (uint64_t)in_port << SLOT_PORT_SHIFT;
 
+	want |= h & ((UINT64_C(1) << TAG_BITS) - 1);
 	return c[0] == want || c[1] == want;
 }
 
@@ -125,7 +142,7 @@ static inline void
 fdb_cache_put(struct sl_worker *w, uint64_t h, uint16_t port, bool refreshed)
 {
 	uint64_t *c = fdb_set(w, h);
-	uint64_t id = slot_id(w, h);
+	uint64_t id = slot_id(slot_epoch(w), h);
 
 	if ((c[0] ^ id) & ((UINT64_C(1) << TAG_BITS) - 1))
 		c[1] = c[0];
@@ -426,7 +443,7 @@ sl_l2_output(struct sl_worker *w, const struct sl_snapshot *s, struct rte_mbuf *
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	meta_t md = vid;
 	uint64_t key = sl_fdb_key(vid, &eth->dst_addr), h = key_hash(key);
-	int found = fdb_find(w, h);
+	int found = fdb_find(w, h, slot_epoch(w));
 	uint16_t out;
 	void *data;
 
@@ -485,7 +502,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 	const void *kp[SL_BURST_MAX];
 	void *data[SL_BURST_MAX];
 	uint16_t miss[SL_BURST_MAX];
-	uint64_t hits = 0, lhits = 0, src_ok = 0;
+	uint64_t hits = 0, lhits = 0, src_ok = 0, epoch, swant;
 	uint16_t nf = 0, nm = 0, n3 = 0;
 	uint32_t vid_mixed = 0;
 	struct rte_mbuf *l3p[SL_BURST_MAX];
@@ -514,7 +531,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 				uint64_t k = sl_fdb_key(md_vid(md[nf]), &eth->src_addr);
 				uint64_t h = key_hash(k);
 
-				if (!src_current(w, h, in_port))
+				if (!src_current(w, h, src_want(slot_epoch(w), in_port)))
 					learn_filtered(w, k, h, in_port, now);
 			}
 			l3p[n3] = m;
@@ -540,8 +557,10 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 		sl_l3_burst(w, s, l3p, l3if, l3l2, n3);
 	if (nf == 0)
 		return;
+	epoch = slot_epoch(w);
+	swant = src_want(epoch, in_port);
 	for (uint16_t i = 0; i < nf; i++) {
-		int found = fdb_find(w, dh[i]);
+		int found = fdb_find(w, dh[i], epoch);
 
 		if (found >= 0) {
 			outp[i] = (uint16_t)found;
@@ -553,7 +572,7 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			miss[nm++] = i;
 		}
 		if (sh[i] == 0 ||
-				src_current(w, sh[i], in_port))
+				src_current(w, sh[i], swant))
 			src_ok |= UINT64_C(1) << i;
 	}
 	if (unlikely(nm != 0)) {
