@@ -42,9 +42,12 @@ md_l2_len(meta_t md)
  * constant is a bijection of 64-bit words: the top 12 bits pick a set of
  * the worker's caches (the top bits mix best: with the product's bits 48-59
  * instead, 14% of the benchmark's sequential MACs overflowed their sets),
- * the other 52 are the FDB cache's tag, and set + tag are the key itself,
- * so a tag match needs no key compare. */
-#define TAG_BITS 52
+ * the others are the FDB cache's tag, and set + tag are the key itself, so
+ * a tag match needs no key compare. */
+#define TAG_BITS (64 - SL_FDB_CACHE_SET_BITS)
+#define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
+#define LEARN_SET_BITS 12	/* log2(SL_LEARN_CACHE_SIZE) */
+static_assert(SL_LEARN_CACHE_SIZE == 1u << LEARN_SET_BITS, "learn_set() indexes the filter");
 
 static inline uint64_t
 key_hash(uint64_t key)
@@ -63,7 +66,7 @@ key_unhash(uint64_t h)
 static inline uint32_t
 learn_set(uint64_t h)
 {
-	return (h >> TAG_BITS) & ~1u;
+	return (h >> (64 - LEARN_SET_BITS)) & ~1u;	/* way 0 of a 2-way set */
 }
 
 /* ---- the FDB cache: (VLAN, MAC) -> port, for destinations and sources
@@ -99,7 +102,7 @@ slot_epoch(const struct sl_worker *w)
 static inline uint64_t
 slot_id(uint64_t epoch, uint64_t h)
 {
-	return (h & ((UINT64_C(1) << TAG_BITS) - 1)) | epoch;
+	return (h & TAG_MASK) | epoch;
 }
 
 /* Port of the current slot for the key hashed to h, or -1 (epoch: the
@@ -132,7 +135,7 @@ src_current(struct sl_worker *w, uint64_t h, uint64_t want)
 {
 	const uint64_t *c = fdb_set(w, h);
 
-	want |= h & ((UINT64_C(1) << TAG_BITS) - 1);
+	want |= h & TAG_MASK;
 	return c[0] == want || c[1] == want;
 }
 
@@ -144,7 +147,7 @@ fdb_cache_put(struct sl_worker *w, uint64_t h, uint16_t port, bool refreshed)
 	uint64_t *c = fdb_set(w, h);
 	uint64_t id = slot_id(slot_epoch(w), h);
 
-	if ((c[0] ^ id) & ((UINT64_C(1) << TAG_BITS) - 1))
+	if ((c[0] ^ id) & TAG_MASK)
 		c[1] = c[0];
 	c[0] = id | (refreshed ? SLOT_REFRESHED : 0) | (uint64_t)port << SLOT_PORT_SHIFT;
 }
@@ -197,9 +200,6 @@ learn_filtered(struct sl_worker *w, uint64_t key, uint64_t h, uint16_t in_port, 
 		c++;
 	learn_slow(w, c, key, h, in_port, now);
 }
-
-/* Marks a source key that must not be learned (multicast source). */
-#define NO_LEARN UINT64_MAX
 
 /* Move the 12 MAC bytes by a tag's length (overlapping): both loads come
  * before both stores; a libc memmove call cost ~10 cycles a packet here. */
@@ -548,8 +548,6 @@ sl_l2_burst(struct sl_worker *w, const struct sl_snapshot *s, uint16_t in_port,
 			sh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->src_addr));
 		dh[nf] = key_hash(sl_fdb_key(md_vid(md[nf]), &eth->dst_addr));
 		vid_mixed |= (md[nf] ^ md[0]) & 0x0fff;
-		/* Cache sets are L1 misses for a flow set larger than a few
-		 * hundred: prefetch now, use in the next pass. */
 		fwd[nf++] = m;
 	}
 	vlan_rx_count(w, md, nf, vid_mixed);
