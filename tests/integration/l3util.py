@@ -294,6 +294,63 @@ class L3Topo:
         return close_topology(self.c, self.hosts, self.d, self.net, self.dir)
 
 
+def host_addrs(i):
+    """Host i's (address4, gateway4, address6, gateway6) on subnet i: .1 behind the router's
+    .254 and ::fe."""
+    return (f"10.{i}.0.1/24", f"10.{i}.0.254", f"2001:db8:{i}::1/64", f"2001:db8:{i}::fe")
+
+
+# h1 p1 access 10 -- v10, h2 p2 access 20 -- v20, h3 p3 routed -- r3; subnets 1, 2, 3.
+ROUTED3_CONFIG = [
+    "port set p1 vlan access 10",
+    "port set p2 vlan access 20",
+    "interface add v10 port p1 vlan 10 vrf default",
+    "interface add v20 port p2 vlan 20 vrf default",
+    "interface add r3 port p3 vrf default",
+    "interface set v10 address 10.1.0.254/24",
+    "interface set v10 address 2001:db8:1::fe/64",
+    "interface set v20 address 10.2.0.254/24",
+    "interface set v20 address 2001:db8:2::fe/64",
+    "interface set r3 address 10.3.0.254/24",
+    "interface set r3 address 2001:db8:3::fe/64",
+]
+ROUTED3_HOSTS = {i: host_addrs(i) for i in (1, 2, 3)}
+
+
+def module_topology(n, config, hosts, warm=None, alive_at_end=False, **kw):
+    """Body of a module fixture (`yield from`): an L3Topo of n hosts with `config` applied and
+    `hosts` ({i: host_addrs-like tuple}) configured, frame builders in t.px and the router MACs
+    in t.rmac; warm(t) runs before the tests. Torn down after the module, which fails on
+    leftovers (and, with alive_at_end, if sluiced died)."""
+    t = L3Topo(n, **kw)
+    try:
+        for line in config:
+            t.ok(line)
+        for i, (a4, g4, a6, g6) in hosts.items():
+            t[i].configure(a4, g4, a6, g6)
+        t.px = Pkts()
+        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
+        if warm is not None:
+            warm(t)
+        yield t
+        if alive_at_end:
+            assert t.d.alive(), t.d.stderr()[-3000:]
+    finally:
+        problems = t.close()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+
+def fresh_test(topo):
+    """Body of a per-test fixture (`yield from`): a new token, the hosts' agents emptied;
+    sluiced must still be up after the test."""
+    topo.px.new_token()
+    for h in topo.hosts:
+        h.agent.take()
+    yield topo
+    assert topo.d.alive(), f"sluiced died during the test:\n{topo.d.stderr()[-3000:]}"
+
+
 class Pkts:
     """Frame builders and parsers; every frame built carries the current token."""
 

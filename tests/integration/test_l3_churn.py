@@ -20,7 +20,7 @@ import pytest
 
 from conftest import RawClient, build_dir
 from l2util import is_asan_build
-from l3util import L3Topo, Pkts, wait_until
+from l3util import host_addrs, module_topology, wait_until
 
 CHURN_S = float(os.environ.get("SLUICE_L3_CHURN_S", "12"))
 RATE_PPS = 1000
@@ -44,19 +44,8 @@ CONFIG = [
 @pytest.fixture(scope="module")
 def t():
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:halt_on_error=1")
-    t = L3Topo(3, eal_cores=TWO_WORKERS, env=env, qpairs=2)
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        t[1].configure("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe")
-        t[2].configure("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe")
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
-        yield t
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+    yield from module_topology(3, CONFIG, {1: host_addrs(1), 2: host_addrs(2)},
+                               eal_cores=TWO_WORKERS, env=env, qpairs=2)
 
 
 def churn_prefixes(rnd):

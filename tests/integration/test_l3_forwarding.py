@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from l3util import L3Topo, Pkts, delta, wait_frames, wait_until
+from l3util import delta, fresh_test, module_topology, wait_frames, wait_until
 
 CONFIG = [
     "vrf add red table 100",
@@ -58,28 +58,12 @@ HOSTS = {
 
 @pytest.fixture(scope="module")
 def topo():
-    t = L3Topo(7)
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        for i, (a4, g4, a6, g6) in HOSTS.items():
-            t[i].configure(a4, g4, a6, g6)
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
-        yield t
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+    yield from module_topology(7, CONFIG, HOSTS)
 
 
 @pytest.fixture
 def t(topo):
-    topo.px.new_token()
-    for h in topo.hosts:
-        h.agent.take()
-    yield topo
-    assert topo.d.alive(), f"sluiced died during the test:\n{topo.d.stderr()[-3000:]}"
+    yield from fresh_test(topo)
     topo.clear_routes()
     topo.clear_neigh()
     for p, mode in (("p1", "access 10"), ("p2", "access 20")):

@@ -13,57 +13,26 @@ import struct
 
 import pytest
 
-from l3util import L3Topo, Pkts, delta, wait_frames, wait_until
+from l3util import (ROUTED3_CONFIG, ROUTED3_HOSTS, delta, fresh_test, module_topology,
+                    wait_frames, wait_until)
 
-CONFIG = [
-    "port set p1 vlan access 10",
-    "port set p2 vlan access 20",
-    "interface add v10 port p1 vlan 10 vrf default",
-    "interface add v20 port p2 vlan 20 vrf default",
-    "interface add r3 port p3 vrf default",
-    "interface set v10 address 10.1.0.254/24",
-    "interface set v10 address 2001:db8:1::fe/64",
-    "interface set v20 address 10.2.0.254/24",
-    "interface set v20 address 2001:db8:2::fe/64",
-    "interface set r3 address 10.3.0.254/24",
-    "interface set r3 address 2001:db8:3::fe/64",
-]
-HOSTS = {
-    1: ("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe"),
-    2: ("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe"),
-    3: ("10.3.0.1/24", "10.3.0.254", "2001:db8:3::1/64", "2001:db8:3::fe"),
-}
 SENDERS = {"p1": "v10", "p3": "r3"}
 
 
 @pytest.fixture(scope="module")
 def topo():
-    t = L3Topo(3)
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        for i, (a4, g4, a6, g6) in HOSTS.items():
-            t[i].configure(a4, g4, a6, g6)
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
+    def warm(t):
         # the router knows h2: a valid packet to it goes straight out
         for h in (t[1], t[3]):
             h.ping(t[2].ip4, count=1)
             h.ping(t[2].ip6, count=1)
-        yield t
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+
+    yield from module_topology(3, ROUTED3_CONFIG, ROUTED3_HOSTS, warm)
 
 
 @pytest.fixture
 def t(topo):
-    topo.px.new_token()
-    for h in topo.hosts:
-        h.agent.take()
-    yield topo
-    assert topo.d.alive(), f"sluiced died during the test:\n{topo.d.stderr()[-3000:]}"
+    yield from fresh_test(topo)
 
 
 def ip4_cksum(hdr):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import build_dir
-from l3util import L3Topo, Pkts, delta, wait_until
+from l3util import delta, host_addrs, module_topology, wait_until
 
 CONFIG = [
     "port set p1 vlan access 10",
@@ -22,29 +22,17 @@ CONFIG = [
     "interface set r3 address 10.3.0.254/24",
     "interface set r3 address 2001:db8:3::fe/64",
 ]
-HOSTS = {1: ("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe"),
-         2: ("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe"),
-         3: ("10.3.0.1/24", "10.3.0.254", "2001:db8:3::1/64", "2001:db8:3::fe")}
+HOSTS = {i: host_addrs(i) for i in (1, 2, 3)}
 
 
 @pytest.fixture(scope="module")
 def t():
-    t = L3Topo(3, build=build_dir())
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        for i, (a4, g4, a6, g6) in HOSTS.items():
-            t[i].configure(a4, g4, a6, g6)
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
+    def warm(t):
         for i in (1, 2, 3):
             t[i].ping(HOSTS[i][1], count=1)
             t[i].ping(HOSTS[i][3], count=1)
-        yield t
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+
+    yield from module_topology(3, CONFIG, HOSTS, warm, build=build_dir())
 
 
 def ll_of(mac):

@@ -12,45 +12,15 @@ import time
 
 import pytest
 
-from l3util import L3Topo, Pkts, delta, wait_frames, wait_until
+from l3util import ROUTED3_CONFIG, ROUTED3_HOSTS, delta, module_topology, wait_frames, wait_until
 
-CONFIG = [
-    "port set p1 vlan access 10",
-    "port set p2 vlan access 20",
-    "interface add v10 port p1 vlan 10 vrf default",
-    "interface add v20 port p2 vlan 20 vrf default",
-    "interface add r3 port p3 vrf default",
-    "interface set v10 address 10.1.0.254/24",
-    "interface set v10 address 2001:db8:1::fe/64",
-    "interface set v20 address 10.2.0.254/24",
-    "interface set v20 address 2001:db8:2::fe/64",
-    "interface set r3 address 10.3.0.254/24",
-    "interface set r3 address 2001:db8:3::fe/64",
-]
-HOSTS = {
-    1: ("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe"),
-    2: ("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe"),
-    3: ("10.3.0.1/24", "10.3.0.254", "2001:db8:3::1/64", "2001:db8:3::fe"),
-}
 ICMP_BURST = 50
 ICMP_RATE = 1000
 
 
 @pytest.fixture(scope="module")
 def topo():
-    t = L3Topo(3)
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        for i, (a4, g4, a6, g6) in HOSTS.items():
-            t[i].configure(a4, g4, a6, g6)
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
-        yield t
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+    yield from module_topology(3, ROUTED3_CONFIG, ROUTED3_HOSTS)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@
 #   h2 p2 routed -- r2 10.2.0.254/24 2001:db8:2::fe/64 (next hop, static)
 import pytest
 
-from l3util import L3Topo, Pkts, delta, wait_frames, wait_until
+from l3util import delta, host_addrs, module_topology, wait_frames, wait_until
 
 CONFIG = [
     "interface add r1 port p1 vrf default",
@@ -22,20 +22,8 @@ CONFIG = [
 
 @pytest.fixture(scope="module")
 def t():
-    t = L3Topo(2)
-    try:
-        for line in CONFIG:
-            t.ok(line)
-        t[1].configure("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe")
-        t[2].configure("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe")
-        t.px = Pkts()
-        t.rmac = {i["name"]: i["mac"] for i in t.ok("show interfaces")}
-        yield t
-        assert t.d.alive(), t.d.stderr()[-3000:]
-    finally:
-        problems = t.close()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+    yield from module_topology(2, CONFIG, {1: host_addrs(1), 2: host_addrs(2)},
+                               alive_at_end=True)
 
 
 def restart_kill9(t):
