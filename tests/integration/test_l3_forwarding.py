@@ -17,28 +17,16 @@ from collections import Counter
 
 import pytest
 
-from l3util import delta, fresh_test, module_topology, wait_frames, wait_until
+from l3util import (ROUTED3_CONFIG, ROUTED3_HOSTS, delta, fresh_test, module_topology,
+                    wait_frames, wait_until)
 
-CONFIG = [
-    "vrf add red table 100",
-    "vrf add blue table 200",
-    "port set p1 vlan access 10",
-    "port set p2 vlan access 20",
+CONFIG = ["vrf add red table 100", "vrf add blue table 200"] + ROUTED3_CONFIG + [
     "port set p6 vlan access 60",
     "port set p7 vlan access 70",
-    "interface add v10 port p1 vlan 10 vrf default",
-    "interface add v20 port p2 vlan 20 vrf default",
-    "interface add r3 port p3 vrf default",
     "interface add r4 port p4 vrf red",
     "interface add r5 port p5 vrf red",
     "interface add b60 port p6 vlan 60 vrf blue",
     "interface add b70 port p7 vlan 70 vrf blue",
-    "interface set v10 address 10.1.0.254/24",
-    "interface set v10 address 2001:db8:1::fe/64",
-    "interface set v20 address 10.2.0.254/24",
-    "interface set v20 address 2001:db8:2::fe/64",
-    "interface set r3 address 10.3.0.254/24",
-    "interface set r3 address 2001:db8:3::fe/64",
     "interface set r4 address 10.60.0.254/24",
     "interface set r5 address 10.70.0.254/24",
     "interface set b60 address 10.60.0.254/24",
@@ -46,9 +34,7 @@ CONFIG = [
 ]
 
 HOSTS = {
-    1: ("10.1.0.1/24", "10.1.0.254", "2001:db8:1::1/64", "2001:db8:1::fe"),
-    2: ("10.2.0.1/24", "10.2.0.254", "2001:db8:2::1/64", "2001:db8:2::fe"),
-    3: ("10.3.0.1/24", "10.3.0.254", "2001:db8:3::1/64", "2001:db8:3::fe"),
+    **ROUTED3_HOSTS,
     4: ("10.60.0.1/24", "10.60.0.254", None, None),
     5: ("10.70.0.1/24", "10.70.0.254", None, None),
     6: ("10.60.0.1/24", "10.60.0.254", None, None),
