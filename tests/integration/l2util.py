@@ -1,15 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Helpers of the L2 bridge integration tests (test_l2_*.py): a live topology of network namespaces
 # behind af_packet ports with a tiny capture/send agent in each namespace, pcap-driven daemons for
-# frames the kernel would not carry (truncated, 802.1ad), and frame builders.
-#
-# Why an agent: a scapy process per send or sniff costs about a second of start-up; one small agent
-# per namespace (plain AF_PACKET sockets) keeps the suite fast and captures continuously, so no
-# frame is missed between "start sniffing" and "send". Tags the kernel moved into skb metadata are
-# put back from PACKET_AUXDATA, so the test sees the frame as it was on the wire.
-import json
+# frames the kernel would not carry (truncated, 802.1ad), and frame builders. The agent is
+# nsagent.NsAgent, shared with the L3 tests.
 import secrets
-import select
 import subprocess
 import tempfile
 import time
@@ -19,91 +13,9 @@ import pytest
 
 from conftest import (NetEnv, Sluiced, close_topology, import_scapy, read_pcap, unique_name,
                       wait_hugepages, wait_until, write_pcap)
+from nsagent import NsAgent
 
 ETH_TYPE_TEST = 0x88B5  # IEEE local experimental: the namespaces' kernels ignore it
-
-AGENT = r'''
-import json, socket, struct, sys, threading, time
-iface = sys.argv[1]
-SOL_PACKET, PACKET_AUXDATA = 263, 8
-TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
-rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-rx.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
-rx.bind((iface, 3))
-tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # protocol 0: never receives
-tx.bind((iface, 0))
-lock = threading.Lock()
-got = []
-def loop():
-    while True:
-        data, anc, _, addr = rx.recvmsg(65536, socket.CMSG_SPACE(32))
-        if addr[0] != iface or addr[2] == socket.PACKET_OUTGOING:
-            continue
-        for lvl, typ, cd in anc:
-            if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(cd) >= 20:
-                st, _, _, _, _, tci, tpid = struct.unpack("IIIHHHH", cd[:20])
-                if st & TP_STATUS_VLAN_VALID:
-                    if not st & TP_STATUS_VLAN_TPID_VALID:
-                        tpid = 0x8100
-                    data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
-        with lock:
-            got.append(data.hex())
-threading.Thread(target=loop, daemon=True).start()
-print(json.dumps({"ready": True}), flush=True)
-for line in sys.stdin:
-    req = json.loads(line)
-    if req["op"] == "send":
-        for h in req["frames"]:
-            tx.send(bytes.fromhex(h))
-            if req.get("gap"):
-                time.sleep(req["gap"])
-        out = {"sent": len(req["frames"])}
-    else:
-        with lock:
-            out = {"frames": got[:]}
-            got.clear()
-    print(json.dumps(out), flush=True)
-'''
-
-
-class NsAgent:
-    """Sends raw frames from, and captures every frame received on, one interface in a netns."""
-
-    def __init__(self, ns, iface):
-        self.ns, self.iface = ns, iface
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-u", "-c",
-                                      AGENT, iface], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        r = self._reply(10)
-        assert r.get("ready"), r
-
-    def _reply(self, timeout=10):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            pytest.fail(f"agent in {self.ns} did not answer within {timeout}s")
-        line = self.proc.stdout.readline()
-        if not line:
-            pytest.fail(f"agent in {self.ns} exited: {self.proc.stderr.read()[-2000:]}")
-        return json.loads(line)
-
-    def _req(self, **req):
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
-        return self._reply()
-
-    def send(self, frames, gap=0.0):
-        frames = [bytes(f).hex() for f in frames]
-        assert self._req(op="send", frames=frames, gap=gap)["sent"] == len(frames)
-
-    def take(self):
-        """Frames received since the last take (as bytes, VLAN tags restored)."""
-        return [bytes.fromhex(h) for h in self._req(op="take")["frames"]]
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()  # the PID we started (ip netns exec execs python in place)
-        self.proc.wait(10)
 
 
 class Host:
@@ -400,6 +312,6 @@ class PcapRig:
         return self.d.cleanup()
 
 
-__all__ = ["AGENT", "NsAgent", "L2Frames", "LiveTopo", "PcapRig", "Ctl", "vlan_of", "dei_of",
+__all__ = ["NsAgent", "L2Frames", "LiveTopo", "PcapRig", "Ctl", "vlan_of", "dei_of",
            "untag", "tag", "mac", "delta", "is_asan_build", "wait_hugepages", "wait_until",
            "unique_name", "write_pcap", "read_pcap", "ETH_TYPE_TEST"]

@@ -10,10 +10,8 @@
 #        -- h2 10.0.2.2, bgpd -Z AS 65002 announcing 10.88.0.0/24 (10.88.0.5 and 10.77.0.5 on lo)
 import os
 import pwd
-import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
