@@ -9,11 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import (NetEnv, Sluiced, close_topology, import_scapy, read_pcap, unique_name,
                       wait_hugepages, wait_until, write_pcap)
-from nsagent import NsAgent
+from nsagent import NsAgent, collect
 
 ETH_TYPE_TEST = 0x88B5  # IEEE local experimental: the namespaces' kernels ignore it
 
@@ -224,23 +223,8 @@ class LiveTopo:
     def collect(self, expect=None, settle=0.3, timeout=5.0):
         """This test's frames captured on every host: {port: [raw]}. Waits (bounded) until each
         port in expect has at least its count, then `settle` seconds for strays."""
-        expect = expect or {}
-        got = {h.port: [] for h in self.hosts}
-
-        def poll():
-            for h in self.hosts:
-                got[h.port] += self.fx.mine(h.agent.take())
-            return all(len(got[p]) >= n for p, n in expect.items())
-
-        deadline = time.monotonic() + timeout
-        while not poll():
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out after {timeout}s waiting for frames {expect}; have "
-                            f"{ {p: len(v) for p, v in got.items()} }")
-            time.sleep(0.05)
-        time.sleep(settle)
-        poll()
-        return got
+        return collect(self.hosts, lambda h: self.fx.mine(h.agent.take()), expect or {},
+                       timeout, settle)
 
     def exchange(self, port, frames, expect, settle=0.3, timeout=5.0):
         """Send frames from `port` and assert the exact count of this test's frames seen on

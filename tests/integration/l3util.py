@@ -9,13 +9,12 @@
 # payload, so captures are filtered to the test's own packets (and to ICMP errors quoting them).
 import secrets
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import NetEnv, Sluiced, close_topology, import_scapy, need_tool, wait_until
-from nsagent import NsAgent
+from nsagent import NsAgent, collect
 
 class Host:
     """One namespace host behind sluiced port `port`."""
@@ -274,25 +273,10 @@ def wait_frames(topo, token, expect, timeout=5.0, settle=0.3, kind="udp"):
     own packets), "icmp" (ICMP errors quoting them, from the router or a host) or "any".
     Waits (bounded) until each port in expect has at least its count, then `settle` seconds
     for strays."""
-    got = {h.port: [] for h in topo.hosts}
     protos = KINDS[kind]
-
-    def poll():
-        for h in topo.hosts:
-            got[h.port] += [f for f in h.agent.take(token)
-                            if protos is None or l4_proto(f) in protos]
-        return all(len(got[p]) >= n for p, n in expect.items())
-
-    deadline = time.monotonic() + timeout
-    while not poll():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for frames {expect}; have "
-                        f"{ {p: len(v) for p, v in got.items()} }")
-        time.sleep(0.05)
-    if settle:
-        time.sleep(settle)
-        poll()
-    return got
+    return collect(topo.hosts, lambda h: [f for f in h.agent.take(token)
+                                          if protos is None or l4_proto(f) in protos],
+                   expect, timeout, settle)
 
 
 __all__ = ["L3Topo", "Host", "Pkts", "delta", "l4_proto", "wait_frames", "wait_until"]

@@ -11,6 +11,7 @@ import json
 import select
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -157,4 +158,27 @@ class NsAgent:
         self.proc.wait(10)
 
 
-__all__ = ["AGENT", "NsAgent"]
+
+def collect(hosts, take, expect, timeout=5.0, settle=0.3):
+    """Frames captured on every host: {port: [raw]}, take(host) returning those of interest
+    since the last call. Waits (bounded) until each port in expect has at least its count,
+    then `settle` seconds for strays."""
+    got = {h.port: [] for h in hosts}
+
+    def poll():
+        for h in hosts:
+            got[h.port] += take(h)
+        return all(len(got[p]) >= n for p, n in expect.items())
+
+    deadline = time.monotonic() + timeout
+    while not poll():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for frames {expect}; have "
+                        f"{ {p: len(v) for p, v in got.items()} }")
+        time.sleep(0.05)
+    time.sleep(settle)
+    poll()
+    return got
+
+
+__all__ = ["AGENT", "NsAgent", "collect"]
