@@ -9,7 +9,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from conftest import (NetEnv, Sluiced, close_topology, import_scapy, read_pcap, unique_name,
                       wait_hugepages, wait_until, write_pcap)
 from nsagent import NsAgent, collect
